@@ -1,0 +1,1 @@
+//! The Bolt protocol as a sans-IO state machine (work in progress).

@@ -1,0 +1,1 @@
+//! PackStream values and codec (work in progress).
