@@ -1,0 +1,350 @@
+//! Driver configuration: the URI, pool, timeouts and retry knobs.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// The default Bolt port.
+pub const DEFAULT_PORT: u16 = 7687;
+
+/// How the connection is secured, from the URI scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Security {
+    /// `bolt://`: plain TCP.
+    Plain,
+    /// `bolt+s://`: TLS, certificate verified against the trusted roots and the host name.
+    Tls,
+    /// `bolt+ssc://`: TLS, any certificate accepted (self-signed certificates).
+    TlsTrustAny,
+}
+
+/// A parsed `bolt://`, `bolt+s://` or `bolt+ssc://` URI.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ServerAddress {
+    /// Host name or IP literal (IPv6 without brackets).
+    pub host: String,
+    /// TCP port (7687 when the URI has none).
+    pub port: u16,
+    /// Security implied by the scheme.
+    pub security: Security,
+}
+
+impl ServerAddress {
+    /// Parse a URI. Routing schemes (`neo4j://`, `neo4j+s://`, `neo4j+ssc://`) are refused with a
+    /// clear error rather than silently connecting directly.
+    pub fn parse(uri: &str) -> Result<Self> {
+        let (scheme, rest) = uri.split_once("://").ok_or_else(|| {
+            Error::Configuration(format!(
+                "`{uri}` is not a URI: expected e.g. bolt://localhost:7687"
+            ))
+        })?;
+        let security = match scheme.to_ascii_lowercase().as_str() {
+            "bolt" => Security::Plain,
+            "bolt+s" => Security::Tls,
+            "bolt+ssc" => Security::TlsTrustAny,
+            "neo4j" | "neo4j+s" | "neo4j+ssc" => {
+                return Err(Error::Configuration(format!(
+                    "routing (`{scheme}://`) is not supported yet; connect to a single server with \
+                     `bolt://`, `bolt+s://` or `bolt+ssc://`"
+                )));
+            }
+            other => {
+                return Err(Error::Configuration(format!(
+                    "unsupported URI scheme `{other}`: use bolt://, bolt+s:// or bolt+ssc://"
+                )));
+            }
+        };
+        // Routing context (`?region=…`) only means something to routing drivers.
+        let (authority, query) = match rest.split_once('?') {
+            Some((authority, query)) => (authority, Some(query)),
+            None => (rest, None),
+        };
+        if query.is_some_and(|q| !q.is_empty()) {
+            return Err(Error::Configuration(format!(
+                "`{uri}`: a routing context (query string) is only allowed with neo4j:// URIs"
+            )));
+        }
+        let authority = authority.strip_suffix('/').unwrap_or(authority);
+        if authority.contains('/') {
+            return Err(Error::Configuration(format!(
+                "`{uri}`: a Bolt URI has no path"
+            )));
+        }
+        if authority.contains('@') {
+            return Err(Error::Configuration(format!(
+                "`{uri}`: credentials do not go in the URI; pass an auth token instead"
+            )));
+        }
+        let (host, port) = split_host_port(authority).ok_or_else(|| {
+            Error::Configuration(format!("`{uri}`: expected host[:port] after the scheme"))
+        })?;
+        Ok(ServerAddress {
+            host: host.to_owned(),
+            port,
+            security,
+        })
+    }
+
+    /// `host:port` (IPv6 hosts in brackets), as used in error messages and summaries.
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+fn split_host_port(authority: &str) -> Option<(&str, u16)> {
+    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+        let (host, after) = bracketed.split_once(']')?;
+        match after {
+            "" => (host, None),
+            _ => (host, Some(after.strip_prefix(':')?)),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() || (host.contains(':') && !authority.starts_with('[')) {
+        return None;
+    }
+    let port = match port {
+        Some(port) => port.parse().ok()?,
+        None => DEFAULT_PORT,
+    };
+    Some((host, port))
+}
+
+/// Retry policy of transaction functions (`execute_read`, `execute_write`, `execute_query`).
+///
+/// The delays before attempts 2, 3, … are `initial_delay`, `initial_delay × multiplier`, …, each
+/// spread by ± `jitter` (a fraction), until `max_retry_time` has passed since the first attempt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryConfig {
+    /// Stop retrying once this much time has passed since the first attempt (default 30 s).
+    pub max_retry_time: Duration,
+    /// Delay before the first retry (default 1 s).
+    pub initial_delay: Duration,
+    /// Factor applied to the delay after each retry (default 2).
+    pub multiplier: f64,
+    /// Random spread of each delay, as a fraction of it (default 0.2).
+    pub jitter: f64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_retry_time: Duration::from_secs(30),
+            initial_delay: Duration::from_secs(1),
+            multiplier: 2.0,
+            jitter: 0.2,
+        }
+    }
+}
+
+/// Driver-wide configuration. Build with [`Config::default`] and the `with_*` setters.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// Sent in HELLO as `user_agent` (default `quiver/<version>`).
+    pub user_agent: String,
+    /// Records requested per PULL (default 1000; -1 = all at once).
+    pub fetch_size: i64,
+    /// Maximum connections per server (default 100).
+    pub max_connection_pool_size: usize,
+    /// How long to wait for a free pooled connection (default 60 s).
+    pub connection_acquisition_timeout: Duration,
+    /// Connections older than this are closed instead of reused (default 1 h).
+    pub max_connection_lifetime: Duration,
+    /// Connections idle for longer than this are checked with a RESET round trip before reuse
+    /// (default: `None`, no check).
+    pub liveness_check_timeout: Option<Duration>,
+    /// TCP connect + Bolt handshake + authentication timeout (default 30 s).
+    pub connection_timeout: Duration,
+    /// Give up on a connection when the server sends nothing for this long while the driver waits
+    /// for an answer (default `None`: wait as long as the server's `connection.recv_timeout_seconds`
+    /// hint allows, forever without one — long queries are silent until their first record).
+    pub read_timeout: Option<Duration>,
+    /// TCP keep-alive (default on).
+    pub keep_alive: bool,
+    /// Send TELEMETRY messages (Bolt 5.4+, when the server asks for them; default on).
+    pub telemetry: bool,
+    /// Largest message accepted from the server, in bytes (default 256 MiB); a larger one closes
+    /// the connection with a protocol error.
+    pub max_message_size: usize,
+    /// Retry policy of transaction functions.
+    pub retry: RetryConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            user_agent: concat!("quiver/", env!("CARGO_PKG_VERSION")).to_owned(),
+            fetch_size: 1000,
+            max_connection_pool_size: 100,
+            connection_acquisition_timeout: Duration::from_secs(60),
+            max_connection_lifetime: Duration::from_secs(3600),
+            liveness_check_timeout: None,
+            connection_timeout: Duration::from_secs(30),
+            read_timeout: None,
+            keep_alive: true,
+            telemetry: true,
+            max_message_size: 256 * 1024 * 1024,
+            retry: RetryConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Set the user agent sent in HELLO.
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+    /// Set the default number of records per PULL.
+    pub fn with_fetch_size(mut self, fetch_size: i64) -> Self {
+        self.fetch_size = fetch_size;
+        self
+    }
+    /// Set the maximum number of connections in the pool.
+    pub fn with_max_connection_pool_size(mut self, size: usize) -> Self {
+        self.max_connection_pool_size = size;
+        self
+    }
+    /// Set how long to wait for a free pooled connection.
+    pub fn with_connection_acquisition_timeout(mut self, timeout: Duration) -> Self {
+        self.connection_acquisition_timeout = timeout;
+        self
+    }
+    /// Set the maximum lifetime of a connection.
+    pub fn with_max_connection_lifetime(mut self, lifetime: Duration) -> Self {
+        self.max_connection_lifetime = lifetime;
+        self
+    }
+    /// Check connections idle for longer than `idle` before reuse.
+    pub fn with_liveness_check_timeout(mut self, idle: Option<Duration>) -> Self {
+        self.liveness_check_timeout = idle;
+        self
+    }
+    /// Set the connection (TCP + handshake + auth) timeout.
+    pub fn with_connection_timeout(mut self, timeout: Duration) -> Self {
+        self.connection_timeout = timeout;
+        self
+    }
+    /// Set the read timeout.
+    pub fn with_read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+    /// Turn TCP keep-alive on or off.
+    pub fn with_keep_alive(mut self, keep_alive: bool) -> Self {
+        self.keep_alive = keep_alive;
+        self
+    }
+    /// Turn telemetry on or off.
+    pub fn with_telemetry(mut self, telemetry: bool) -> Self {
+        self.telemetry = telemetry;
+        self
+    }
+    /// Set the largest accepted server message.
+    pub fn with_max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+    /// Set the retry policy of transaction functions.
+    pub fn with_retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.max_connection_pool_size == 0 {
+            return Err(Error::Configuration(
+                "max_connection_pool_size must be at least 1".into(),
+            ));
+        }
+        if self.fetch_size == 0 || self.fetch_size < -1 {
+            return Err(Error::Configuration(
+                "fetch_size must be positive, or -1 for all records".into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.retry.jitter) || self.retry.multiplier < 1.0 {
+            return Err(Error::Configuration(
+                "retry jitter must be in 0..=1 and the multiplier at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bolt_uris() {
+        let a = ServerAddress::parse("bolt://localhost").unwrap();
+        assert_eq!(
+            (a.host.as_str(), a.port, a.security),
+            ("localhost", 7687, Security::Plain)
+        );
+        let a = ServerAddress::parse("bolt+s://db.example.com:7688/").unwrap();
+        assert_eq!(
+            (a.host.as_str(), a.port, a.security),
+            ("db.example.com", 7688, Security::Tls)
+        );
+        let a = ServerAddress::parse("BOLT+SSC://127.0.0.1:1").unwrap();
+        assert_eq!(a.security, Security::TlsTrustAny);
+        let a = ServerAddress::parse("bolt://[::1]:7000").unwrap();
+        assert_eq!((a.host.as_str(), a.port), ("::1", 7000));
+        assert_eq!(a.authority(), "[::1]:7000");
+        let a = ServerAddress::parse("bolt://[::1]").unwrap();
+        assert_eq!(a.port, 7687);
+    }
+
+    #[test]
+    fn routing_schemes_are_refused_clearly() {
+        for uri in ["neo4j://localhost", "neo4j+s://x:1", "neo4j+ssc://x"] {
+            let err = ServerAddress::parse(uri).unwrap_err().to_string();
+            assert!(
+                err.contains("routing") && err.contains("not supported yet"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_uris_are_configuration_errors() {
+        for uri in [
+            "localhost:7687",
+            "http://x",
+            "bolt://",
+            "bolt://x:notaport",
+            "bolt://x:99999",
+            "bolt://u:p@x",
+            "bolt://x/db",
+            "bolt://x?a=b",
+            "bolt://::1",
+            "bolt://[::1",
+        ] {
+            assert!(
+                matches!(ServerAddress::parse(uri), Err(Error::Configuration(_))),
+                "{uri} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn default_config_is_valid_and_matches_the_official_defaults() {
+        let config = Config::default();
+        config.validate().unwrap();
+        assert_eq!(config.fetch_size, 1000);
+        assert_eq!(config.max_connection_pool_size, 100);
+        assert_eq!(config.retry.max_retry_time, Duration::from_secs(30));
+        assert!(Config::default().with_fetch_size(0).validate().is_err());
+    }
+}

@@ -1,0 +1,306 @@
+//! The driver's error type.
+//!
+//! One enum, [`Error`], for everything a driver call can fail with. Server failures are kept
+//! whole in [`ServerError`] (code, message and the GQL fields of Bolt 5.7+) and classified by
+//! [`ServerErrorKind`]. [`Error::is_retryable`] is the rule the transaction functions
+//! (`execute_read`, `execute_write`, `execute_query`) use to decide whether to run the work again.
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+/// Result alias for driver operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything a driver operation can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered a request with FAILURE.
+    #[error("{0}")]
+    Server(Box<ServerError>),
+
+    /// No connection to the server could be opened or the connection broke before the operation
+    /// could complete. Safe to retry: nothing was committed.
+    #[error(
+        "service unavailable: {reason}; check that the server at {address} is running and reachable"
+    )]
+    ServiceUnavailable {
+        /// `host:port` of the server.
+        address: String,
+        /// What went wrong.
+        reason: String,
+        /// The underlying I/O error, when there is one.
+        #[source]
+        source: Option<io::Error>,
+    },
+
+    /// The session can no longer serve requests (its connection was lost mid-transaction, or the
+    /// server's role changed). Retrying the whole unit of work is safe.
+    #[error("session expired: {0}; retry the unit of work in a new transaction")]
+    SessionExpired(String),
+
+    /// The connection broke (or timed out) after COMMIT was sent and before its answer arrived:
+    /// the transaction may or may not have been committed. Never retried automatically.
+    #[error(
+        "the outcome of the commit is unknown: the connection was lost after COMMIT was sent ({reason}); \
+         the transaction may or may not have been applied, so it was not retried — check the data before retrying"
+    )]
+    IncompleteCommit {
+        /// What broke.
+        reason: String,
+    },
+
+    /// No pooled connection became free within the acquisition timeout.
+    #[error(
+        "could not acquire a connection within {timeout:?}: all {max_size} pooled connections are in use; \
+         raise `max_connection_pool_size` or `connection_acquisition_timeout`, or hold connections shorter"
+    )]
+    AcquisitionTimeout {
+        /// The configured acquisition timeout.
+        timeout: Duration,
+        /// The configured maximum pool size.
+        max_size: usize,
+    },
+
+    /// The result was already consumed (or its transaction ended); its records are gone.
+    #[error("the result has been consumed: {0}")]
+    ResultConsumed(&'static str),
+
+    /// [`single`](crate::RecordStream::single) found zero or several records.
+    #[error("expected exactly one record, found {found}")]
+    ResultNotSingle {
+        /// `"none"` or `"more than one"`.
+        found: &'static str,
+    },
+
+    /// The driver or session configuration is invalid (bad URI, unsupported scheme, …).
+    #[error("invalid configuration: {0}")]
+    Configuration(String),
+
+    /// A server response broke the Bolt protocol (garbage, oversized or unexpected messages), or the
+    /// server does not support something the driver asked for. The connection was closed.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+
+    /// An I/O error outside a request (e.g. while closing).
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+
+    /// A value could not be converted to the requested Rust type, or a key/index does not exist.
+    #[error("value conversion failed: {0}")]
+    Conversion(String),
+
+    /// The transaction was already closed (committed, rolled back or failed).
+    #[error("the transaction is closed: {0}")]
+    TransactionClosed(&'static str),
+
+    /// The driver was closed with [`Driver::close`](crate::Driver::close).
+    #[error("the driver has been closed")]
+    DriverClosed,
+
+    /// An error returned by user code inside a transaction function. Not retried.
+    #[error("error in the transaction function: {0}")]
+    User(Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl Error {
+    /// Wrap an error of user code so that a transaction function can return it.
+    pub fn user(error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        Error::User(error.into())
+    }
+
+    /// Whether running the same unit of work again, in a new transaction, can succeed.
+    ///
+    /// True for transient server errors (deadlocks, unavailable databases, …) except the two that
+    /// mean a client asked for termination, for `NotALeader`/`ForbiddenOnReadOnlyDatabase`/
+    /// `AuthorizationExpired`, and for [`Error::ServiceUnavailable`] and [`Error::SessionExpired`].
+    /// Never for [`Error::IncompleteCommit`]: the work may have been applied.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Server(server) => server.is_retryable(),
+            Error::ServiceUnavailable { .. } | Error::SessionExpired(_) => true,
+            _ => false,
+        }
+    }
+
+    /// The server failure, if this is one.
+    pub fn as_server_error(&self) -> Option<&ServerError> {
+        match self {
+            Error::Server(server) => Some(server),
+            _ => None,
+        }
+    }
+
+    /// Whether the error means the connection to the server was lost or could not be opened.
+    pub fn is_connection_error(&self) -> bool {
+        matches!(
+            self,
+            Error::ServiceUnavailable { .. }
+                | Error::SessionExpired(_)
+                | Error::IncompleteCommit { .. }
+        )
+    }
+
+    pub(crate) fn service_unavailable(
+        address: &str,
+        reason: impl Into<String>,
+        source: Option<io::Error>,
+    ) -> Self {
+        Error::ServiceUnavailable {
+            address: address.to_owned(),
+            reason: reason.into(),
+            source,
+        }
+    }
+}
+
+impl From<ServerError> for Error {
+    fn from(value: ServerError) -> Self {
+        Error::Server(Box::new(value))
+    }
+}
+
+/// The classification of a server failure, from the second part of its status code
+/// (`Neo.<Classification>.<Category>.<Title>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ServerErrorKind {
+    /// The request was wrong (syntax, constraint, security, …): do not retry.
+    Client,
+    /// A temporary condition (deadlock, database unavailable, …): retrying may succeed.
+    Transient,
+    /// The database failed: do not retry.
+    Database,
+    /// An unrecognised code.
+    Unknown,
+}
+
+/// A FAILURE sent by the server.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ServerError {
+    /// The Neo4j status code, e.g. `Neo.ClientError.Statement.SyntaxError`.
+    pub code: String,
+    /// The server's message.
+    pub message: String,
+    /// GQL status (Bolt 5.7+), e.g. `42001`.
+    pub gql_status: Option<String>,
+    /// GQL status description (Bolt 5.7+).
+    pub description: Option<String>,
+    /// GQL classification from the diagnostic record (`CLIENT_ERROR`, `TRANSIENT_ERROR`,
+    /// `DATABASE_ERROR`), Bolt 5.7+.
+    pub classification: Option<String>,
+    /// The GQL diagnostic record, rendered as text (Bolt 5.7+).
+    pub diagnostic_record: Option<String>,
+    /// The GQL cause chain (Bolt 5.7+).
+    pub cause: Option<Box<ServerError>>,
+}
+
+impl ServerError {
+    /// A server error with just a code and a message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ServerError {
+            code: code.into(),
+            message: message.into(),
+            gql_status: None,
+            description: None,
+            classification: None,
+            diagnostic_record: None,
+            cause: None,
+        }
+    }
+
+    /// The classification of the code, with the official drivers' corrections: the two
+    /// "terminated by the client" transient codes are client errors.
+    pub fn kind(&self) -> ServerErrorKind {
+        match self.code.as_str() {
+            "Neo.TransientError.Transaction.Terminated"
+            | "Neo.TransientError.Transaction.LockClientStopped" => {
+                return ServerErrorKind::Client;
+            }
+            _ => {}
+        }
+        match self.code.split('.').nth(1) {
+            Some("ClientError") => ServerErrorKind::Client,
+            Some("TransientError") => ServerErrorKind::Transient,
+            Some("DatabaseError") => ServerErrorKind::Database,
+            _ => ServerErrorKind::Unknown,
+        }
+    }
+
+    /// Whether retrying the unit of work can succeed (see [`Error::is_retryable`]).
+    pub fn is_retryable(&self) -> bool {
+        match self.code.as_str() {
+            "Neo.ClientError.Cluster.NotALeader"
+            | "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase"
+            | "Neo.ClientError.Security.AuthorizationExpired" => true,
+            _ => self.kind() == ServerErrorKind::Transient,
+        }
+    }
+
+    /// Whether this is an authentication failure (wrong credentials, unknown scheme, …).
+    pub fn is_authentication_error(&self) -> bool {
+        self.code == "Neo.ClientError.Security.Unauthorized"
+            || self.code.starts_with("Neo.ClientError.Security.Auth")
+    }
+
+    /// Whether the auth token expired (an [`AuthManager`](crate::AuthManager) may refresh it).
+    pub fn is_token_expired(&self) -> bool {
+        self.code == "Neo.ClientError.Security.TokenExpired"
+    }
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "server error {}: {}", self.code, self.message)?;
+        if let Some(gql_status) = &self.gql_status {
+            write!(f, " (GQL status {gql_status})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ServerError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_follows_the_code_with_the_official_corrections() {
+        let deadlock = ServerError::new("Neo.TransientError.Transaction.DeadlockDetected", "x");
+        assert_eq!(deadlock.kind(), ServerErrorKind::Transient);
+        assert!(Error::from(deadlock).is_retryable());
+        let terminated = ServerError::new("Neo.TransientError.Transaction.Terminated", "x");
+        assert_eq!(terminated.kind(), ServerErrorKind::Client);
+        assert!(!terminated.is_retryable());
+        let syntax = ServerError::new("Neo.ClientError.Statement.SyntaxError", "x");
+        assert_eq!(syntax.kind(), ServerErrorKind::Client);
+        assert!(!syntax.is_retryable());
+        assert!(ServerError::new("Neo.ClientError.Cluster.NotALeader", "x").is_retryable());
+        assert_eq!(
+            ServerError::new("Neo.DatabaseError.General.UnknownError", "x").kind(),
+            ServerErrorKind::Database
+        );
+        assert_eq!(
+            ServerError::new("garbage", "x").kind(),
+            ServerErrorKind::Unknown
+        );
+        assert!(
+            ServerError::new("Neo.ClientError.Security.Unauthorized", "x")
+                .is_authentication_error()
+        );
+    }
+
+    #[test]
+    fn connection_errors_are_retryable_but_an_unknown_commit_is_not() {
+        assert!(Error::service_unavailable("h:1", "refused", None).is_retryable());
+        assert!(Error::SessionExpired("x".into()).is_retryable());
+        let unknown = Error::IncompleteCommit {
+            reason: "eof".into(),
+        };
+        assert!(!unknown.is_retryable());
+        assert!(unknown.to_string().contains("not retried"));
+    }
+}

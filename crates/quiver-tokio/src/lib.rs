@@ -1,0 +1,54 @@
+//! Quiver, a Neo4j driver for Rust, on the [tokio] runtime.
+//!
+//! This crate is the [`Runtime`](quiver_driver::Runtime) of `quiver-driver` for tokio: TCP
+//! connections (with `TCP_NODELAY` and keep-alive) and timers. Everything else is the driver
+//! itself, re-exported here with the runtime filled in, so that code written against
+//! `quiver_tokio` moves to another runtime by changing the crate name.
+#![warn(missing_docs)]
+
+use std::future::Future;
+use std::io;
+use std::time::Instant;
+
+use tokio::net::TcpStream;
+use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
+
+pub use quiver_driver::*;
+
+/// The tokio [`Runtime`](quiver_driver::Runtime): tokio TCP streams and tokio timers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioRuntime;
+
+impl quiver_driver::Runtime for TokioRuntime {
+    type Stream = Compat<TcpStream>;
+
+    fn connect(
+        &self,
+        target: &ConnectTarget,
+    ) -> impl Future<Output = io::Result<Self::Stream>> + Send {
+        let target = target.clone();
+        async move {
+            let connect = TcpStream::connect((target.host.as_str(), target.port));
+            let stream = match target.deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline.into(), connect)
+                    .await
+                    .map_err(|_| {
+                        io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!("connecting to {}:{} timed out", target.host, target.port),
+                        )
+                    })??,
+                None => connect.await?,
+            };
+            stream.set_nodelay(target.no_delay)?;
+            if target.keep_alive {
+                socket2::SockRef::from(&stream).set_keepalive(true)?;
+            }
+            Ok(stream.compat())
+        }
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep_until(deadline.into())
+    }
+}
