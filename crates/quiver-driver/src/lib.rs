@@ -9,10 +9,19 @@
 mod bookmarks;
 mod config;
 mod error;
+#[allow(dead_code)] // used by the connection layer, which waits for quiver-bolt's Connection
+mod io;
+mod record;
 mod retry;
 mod runtime;
+#[allow(dead_code)]
+mod tls;
 
 pub use bookmarks::{BookmarkManager, Bookmarks};
 pub use config::{Config, DEFAULT_PORT, RetryConfig, Security, ServerAddress};
 pub use error::{Error, Result, ServerError, ServerErrorKind};
+pub use record::{ConversionError, FromValue, Record};
 pub use runtime::{ConnectTarget, Runtime};
+pub use tls::{ClientCertificate, TrustedCertificates};
+
+pub use quiver_bolt::value::{self, Map, PackStr, Value};

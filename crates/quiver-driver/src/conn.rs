@@ -1,0 +1,349 @@
+//! One Bolt connection: the sans-IO `quiver_bolt::Connection` driven over a runtime stream.
+//!
+//! This is the only module that moves bytes. It writes whatever the core queues
+//! (`poll_transmit`), feeds whatever arrives to it (`handle_input`), honours its deadline
+//! (`poll_timeout`/`handle_timeout`) and the configured read timeout, and hands out its events.
+//! Protocol decisions (state, pipelining, version-specific encoding) are the core's.
+//!
+//! # Cancel safety
+//!
+//! Every await point here can be cancelled by dropping the future:
+//! * a cancelled *read* loses nothing — bytes are handed to the core as soon as they are read,
+//!   and responses still in flight are drained (or the connection RESET) before the next use;
+//! * a cancelled *write* may leave half a message on the wire, so [`BoltConnection::is_reusable`]
+//!   turns false (`writing` stays set) and the pool discards the connection.
+
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{AsyncReadExt, AsyncWriteExt};
+use quiver_bolt::value::Map;
+use quiver_bolt::{
+    AuthToken, BoltError, Connection, ConnectionConfig, Event, Failure, Hello, Request, RequestId, ServerState,
+};
+
+use crate::config::ServerAddress;
+use crate::error::{Error, Result, ServerError};
+use crate::io::{earliest, with_deadline};
+use crate::runtime::{ConnectTarget, Runtime};
+use crate::summary::ServerInfo;
+use crate::tls::{MaybeTls, TlsConnector};
+
+/// How many bytes one read asks for.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// A response to one request (records are delivered separately).
+#[derive(Debug)]
+pub(crate) enum Response {
+    Success(Map),
+    Failure(Failure),
+    Ignored,
+}
+
+/// Everything needed to open connections to one server.
+pub(crate) struct ConnectSettings {
+    pub(crate) address: ServerAddress,
+    pub(crate) bolt: ConnectionConfig,
+    pub(crate) auth: AuthToken,
+    pub(crate) connection_timeout: Duration,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) keep_alive: bool,
+    pub(crate) telemetry: bool,
+    pub(crate) tls: Option<TlsConnector>,
+}
+
+pub(crate) struct BoltConnection<R: Runtime> {
+    bolt: Connection,
+    stream: MaybeTls<R::Stream>,
+    runtime: R,
+    read_buf: Box<[u8]>,
+    pub(crate) server: Arc<ServerInfo>,
+    pub(crate) telemetry: bool,
+    pub(crate) created: Instant,
+    pub(crate) last_used: Instant,
+    read_timeout: Option<Duration>,
+    /// Set while a write is in progress: if the write future is dropped, the stream may hold half
+    /// a message and the connection must not be reused.
+    writing: bool,
+    /// A read or write failed, or the server closed the connection.
+    broken: bool,
+    /// The last FAILURE, to explain the IGNORED answers that follow it.
+    last_failure: Option<Failure>,
+}
+
+impl<R: Runtime> BoltConnection<R> {
+    /// Connect, handshake and authenticate.
+    pub(crate) async fn open(runtime: &R, settings: &ConnectSettings) -> Result<Self> {
+        let authority = settings.address.authority();
+        let now = runtime.now();
+        let deadline = now + settings.connection_timeout;
+        let mut target = ConnectTarget::new(settings.address.host.clone(), settings.address.port);
+        target.deadline = Some(deadline);
+        target.keep_alive = settings.keep_alive;
+        let tcp = match with_deadline(runtime, Some(deadline), runtime.connect(&target)).await {
+            Some(Ok(tcp)) => tcp,
+            Some(Err(e)) => return Err(Error::service_unavailable(&authority, "could not connect", Some(e))),
+            None => {
+                return Err(Error::service_unavailable(
+                    &authority,
+                    format!("connecting timed out after {:?}", settings.connection_timeout),
+                    None,
+                ));
+            }
+        };
+        let stream = match &settings.tls {
+            None => MaybeTls::Plain(tcp),
+            Some(tls) => match with_deadline(runtime, Some(deadline), tls.connect(&settings.address.host, tcp)).await {
+                Some(Ok(stream)) => stream,
+                Some(Err(e)) => return Err(Error::service_unavailable(&authority, "TLS handshake failed", Some(e))),
+                None => return Err(Error::service_unavailable(&authority, "TLS handshake timed out", None)),
+            },
+        };
+        let mut bolt = Connection::new(settings.bolt.clone(), now);
+        bolt.send(Request::Hello(Hello::new(settings.auth.clone())))
+            .map_err(|e| Error::Protocol(e.to_string()))?;
+        let mut conn = BoltConnection {
+            bolt,
+            stream,
+            runtime: runtime.clone(),
+            read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
+            server: Arc::new(ServerInfo {
+                address: authority.clone(),
+                agent: String::new(),
+                protocol_version: (0, 0),
+            }),
+            telemetry: false,
+            created: now,
+            last_used: now,
+            read_timeout: Some(settings.connection_timeout),
+            writing: false,
+            broken: false,
+            last_failure: None,
+        };
+        loop {
+            match conn.next_event().await? {
+                Event::Ready { .. } => break,
+                Event::Failure { failure, .. } => return Err(server_error(failure)),
+                _ => {}
+            }
+        }
+        conn.read_timeout = settings.read_timeout;
+        if let Some(info) = conn.bolt.server_info() {
+            conn.telemetry = settings.telemetry && info.telemetry_enabled;
+            conn.server = Arc::new(ServerInfo {
+                address: authority,
+                agent: info.agent.clone(),
+                protocol_version: (info.version.major, info.version.minor),
+            });
+        }
+        Ok(conn)
+    }
+
+    /// Queue a request (sent with the next flush; [`next_event`](Self::next_event) flushes).
+    pub(crate) fn send(&mut self, request: Request) -> Result<RequestId> {
+        self.bolt.send(request).map_err(|e| self.bolt_error(e))
+    }
+
+    /// Write everything the core has queued.
+    pub(crate) async fn flush(&mut self) -> Result<()> {
+        while let Some(bytes) = self.bolt.poll_transmit() {
+            let deadline = self.read_timeout.map(|t| self.runtime.now() + t);
+            self.writing = true;
+            let _ = self.runtime.set_io_deadline(self.stream.tcp_mut(), deadline);
+            let stream = &mut self.stream;
+            let written = with_deadline(&self.runtime, deadline, async move {
+                stream.write_all(&bytes).await?;
+                stream.flush().await
+            })
+            .await;
+            match written {
+                Some(Ok(())) => self.writing = false,
+                Some(Err(e)) => return Err(self.io_failed("writing to the server failed", Some(e))),
+                None => return Err(self.io_failed("writing to the server timed out", None)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The next event from the server, reading as needed (queued requests are flushed first).
+    pub(crate) async fn next_event(&mut self) -> Result<Event> {
+        loop {
+            if let Some(event) = self.bolt.poll_event() {
+                return match event {
+                    Event::Defunct(error) => Err(self.bolt_error(error)),
+                    Event::Failure { id, failure } => {
+                        self.last_failure = Some(failure.clone());
+                        Ok(Event::Failure { id, failure })
+                    }
+                    event => Ok(event),
+                };
+            }
+            if self.broken || self.bolt.is_defunct() {
+                return Err(Error::service_unavailable(&self.server.address, "the connection is closed", None));
+            }
+            self.flush().await?;
+            self.read_some().await?;
+        }
+    }
+
+    /// Read once (with deadlines) and feed the core.
+    async fn read_some(&mut self) -> Result<()> {
+        let now = self.runtime.now();
+        let core_deadline = self.bolt.poll_timeout();
+        let read_deadline = self.read_timeout.map(|t| now + t);
+        let deadline = earliest(core_deadline, read_deadline);
+        let _ = self.runtime.set_io_deadline(self.stream.tcp_mut(), deadline);
+        let stream = &mut self.stream;
+        let buf = &mut self.read_buf;
+        let read = with_deadline(&self.runtime, deadline, stream.read(buf)).await;
+        let now = self.runtime.now();
+        match read {
+            Some(Ok(0)) => Err(self.io_failed("the server closed the connection", None)),
+            Some(Ok(n)) => {
+                self.last_used = now;
+                let data = self.read_buf.get(..n).unwrap_or_default();
+                self.bolt.handle_input(data, now).map_err(|e| self.bolt_error(e))
+            }
+            Some(Err(e)) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+                self.timed_out(now, core_deadline)
+            }
+            Some(Err(e)) => Err(self.io_failed("reading from the server failed", Some(e))),
+            None => self.timed_out(now, core_deadline),
+        }
+    }
+
+    fn timed_out(&mut self, now: Instant, core_deadline: Option<Instant>) -> Result<()> {
+        if core_deadline.is_some_and(|d| now >= d) {
+            // The core decides what its own deadline means (the server's recv_timeout hint); its
+            // Defunct event comes out of the next poll_event.
+            self.bolt.handle_timeout(now);
+            if self.bolt.is_defunct() {
+                return Ok(());
+            }
+        }
+        if self.read_timeout.is_some() {
+            return Err(self.io_failed(
+                &format!("the server sent nothing for {:?} (read timeout)", self.read_timeout.unwrap_or_default()),
+                None,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Wait for the response to `id`, skipping whatever earlier requests still have in flight.
+    pub(crate) async fn response(&mut self, id: RequestId) -> Result<Response> {
+        loop {
+            match self.next_event().await? {
+                Event::Success { id: got, metadata } if got == id => return Ok(Response::Success(metadata)),
+                Event::Failure { id: got, failure } if got == id => return Ok(Response::Failure(failure)),
+                Event::Ignored { id: got } if got == id => return Ok(Response::Ignored),
+                _ => {}
+            }
+        }
+    }
+
+    /// Wait for the response to `id` and turn FAILURE/IGNORED into errors.
+    pub(crate) async fn expect_success(&mut self, id: RequestId) -> Result<Map> {
+        match self.response(id).await? {
+            Response::Success(metadata) => Ok(metadata),
+            Response::Failure(failure) => Err(server_error(failure)),
+            Response::Ignored => Err(self.ignored_error()),
+        }
+    }
+
+    /// The error explaining an IGNORED answer: the failure that preceded it.
+    pub(crate) fn ignored_error(&self) -> Error {
+        match &self.last_failure {
+            Some(failure) => server_error(failure.clone()),
+            None => Error::Protocol("the server ignored a request without a preceding failure".into()),
+        }
+    }
+
+    /// Drain every response still in flight (of abandoned results or transactions).
+    pub(crate) async fn drain(&mut self) -> Result<()> {
+        while self.bolt.in_flight() > 0 {
+            self.next_event().await?;
+        }
+        Ok(())
+    }
+
+    /// Bring the connection back to READY: drain, then RESET unless already READY.
+    pub(crate) async fn reset(&mut self) -> Result<()> {
+        self.drain().await?;
+        if self.bolt.server_state() != ServerState::Ready || self.bolt.needs_reset() {
+            let id = self.send(Request::Reset)?;
+            self.expect_success(id).await?;
+        }
+        self.last_failure = None;
+        Ok(())
+    }
+
+    /// A result that was left open inside a transaction: drain its responses and DISCARD the rest.
+    pub(crate) async fn settle_in_transaction(&mut self) -> Result<()> {
+        self.drain().await?;
+        if self.bolt.server_state() == ServerState::TxStreaming {
+            let id = self.send(Request::Discard { n: -1, qid: -1 })?;
+            self.expect_success(id).await?;
+        }
+        Ok(())
+    }
+
+    /// The server's state as tracked by the core.
+    pub(crate) fn server_state(&self) -> ServerState {
+        self.bolt.server_state()
+    }
+
+    /// Whether the connection can go back to the pool (it may still need a RESET).
+    pub(crate) fn is_reusable(&self) -> bool {
+        !self.broken && !self.writing && !self.bolt.is_defunct()
+    }
+
+    /// Whether the connection is READY with nothing in flight (no RESET needed before reuse).
+    pub(crate) fn is_clean(&self) -> bool {
+        self.is_reusable()
+            && self.bolt.in_flight() == 0
+            && self.bolt.server_state() == ServerState::Ready
+            && !self.bolt.needs_reset()
+    }
+
+    /// The negotiated Bolt version.
+    pub(crate) fn version(&self) -> (u8, u8) {
+        self.server.protocol_version
+    }
+
+    fn io_failed(&mut self, what: &str, source: Option<io::Error>) -> Error {
+        self.broken = true;
+        Error::service_unavailable(&self.server.address, what, source)
+    }
+
+    fn bolt_error(&mut self, error: BoltError) -> Error {
+        if error.is_fatal() {
+            self.broken = true;
+        }
+        match error {
+            BoltError::ReceiveTimeout { .. } => {
+                Error::service_unavailable(&self.server.address, error.to_string(), None)
+            }
+            BoltError::Defunct => Error::service_unavailable(&self.server.address, "the connection is defunct", None),
+            other => Error::Protocol(other.to_string()),
+        }
+    }
+}
+
+/// A server FAILURE as a driver error.
+pub(crate) fn server_error(failure: Failure) -> Error {
+    Error::from(convert_failure(failure))
+}
+
+fn convert_failure(failure: Failure) -> ServerError {
+    let mut error = ServerError::new(failure.code, failure.message);
+    error.gql_status = failure.gql_status;
+    error.description = failure.description;
+    error.classification = failure.classification;
+    if !failure.diagnostic_record.is_empty() {
+        error.diagnostic_record = Some(format!("{:?}", failure.diagnostic_record));
+    }
+    error.cause = failure.cause.map(|cause| Box::new(convert_failure(*cause)));
+    error
+}
