@@ -1,3 +1,150 @@
-//! The Bolt protocol as a sans-IO state machine (work in progress).
+//! The Neo4j Bolt protocol (4.4, 5.0–5.8, 6.0) as a sans-IO state machine: bytes and time go
+//! in, bytes, events and deadlines come out.
+//!
+//! [`Connection`] is the client side of one Bolt connection. It does no I/O: no sockets, no
+//! clock reads, no threads, no runtime. A driver (tokio, smol, blocking …) moves the bytes and
+//! passes the time; everything here is testable by feeding bytes.
+//!
+//! # What it does
+//! * the handshake: magic `60 60 B0 17`, version ranges newest first, the manifest v1
+//!   negotiation of Bolt 5.7+/6.0 servers, a typed error for "no common version" and for a port
+//!   that speaks HTTP;
+//! * chunking: outgoing messages in chunks of ≤ 65535 bytes, incoming ones reassembled across
+//!   any read boundary, NOOP keep-alives skipped, a maximum message size
+//!   ([`ConnectionConfig::max_message_size`], default 64 MiB) bounding memory;
+//! * every request of Bolt 4.4–6.0 with its per-version metadata ([`Request`]); HELLO is split
+//!   into HELLO + LOGON on 5.1+;
+//! * responses as [`Event`]s tied to the [`RequestId`] they answer: records as they arrive,
+//!   SUCCESS metadata (typed readers in [`metadata`]), FAILURE with the 5.7+ GQL fields
+//!   ([`Failure`]), IGNORED;
+//! * the server's state ([`ServerState`]): [`Connection::send`] refuses, with a typed error,
+//!   what the server would refuse; pipelining with in-order matching; FAILURE → IGNORED → RESET;
+//! * garbage or a protocol violation makes the connection DEFUNCT with an error — never a panic;
+//! * the server's `connection.recv_timeout_seconds` hint as a deadline
+//!   ([`Connection::poll_timeout`]).
+//!
+//! Values (nodes, temporal types, vectors …) are in [`value`], encoded and decoded per
+//! negotiated version.
+//!
+//! # What it does not do
+//! Sockets, TLS, DNS, pools, routing tables' lifetimes, retries, sessions: that is the driver's
+//! job.
+//!
+//! # The driving loop
+//! After every call that changes the connection ([`Connection::new`], [`send`](Connection::send),
+//! [`handle_input`](Connection::handle_input), [`handle_timeout`](Connection::handle_timeout)),
+//! drain in this order: [`poll_transmit`](Connection::poll_transmit) (write the bytes),
+//! [`poll_event`](Connection::poll_event) (until `None`), then
+//! [`poll_timeout`](Connection::poll_timeout) (read with that deadline; when it passes, call
+//! `handle_timeout`). A blocking driver:
+//!
+//! ```no_run
+//! # use std::io::{Read, Write};
+//! # use std::time::Instant;
+//! # use quiver_bolt::*;
+//! let mut socket = std::net::TcpStream::connect("localhost:7687")?;
+//! let mut conn = Connection::new(ConnectionConfig::default(), Instant::now());
+//! conn.send(Request::Hello(Hello::new(AuthToken::basic("neo4j", "password"))))?;
+//! let mut buf = vec![0; 64 * 1024];
+//! loop {
+//!     while let Some(bytes) = conn.poll_transmit() {
+//!         socket.write_all(&bytes)?;
+//!     }
+//!     while let Some(event) = conn.poll_event() {
+//!         println!("{event:?}");
+//!         if let Event::Ready { .. } = event {
+//!             let _ = conn.send(Request::run("RETURN 1 AS x", Default::default()))?;
+//!             let _ = conn.send(Request::pull_all())?;
+//!         }
+//!     }
+//!     if conn.version().is_some() && conn.in_flight() == 0 {
+//!         break;
+//!     }
+//!     // A real driver sets the read timeout from `conn.poll_timeout()`.
+//!     let n = socket.read(&mut buf)?;
+//!     if n == 0 {
+//!         break;
+//!     }
+//!     conn.handle_input(&buf[..n], Instant::now())?;
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # A whole exchange from byte slices
+//! The server's bytes are written out by hand here: handshake reply (Bolt 5.8), SUCCESS for HELLO
+//! and LOGON, SUCCESS for RUN, one RECORD, SUCCESS for PULL.
+//!
+//! ```
+//! use std::time::Instant;
+//! use quiver_bolt::value::Value;
+//! use quiver_bolt::*;
+//!
+//! let now = Instant::now();
+//! let mut conn = Connection::new(ConnectionConfig::default(), now);
+//! let handshake = conn.poll_transmit().unwrap();
+//! assert_eq!(&handshake[..4], &[0x60, 0x60, 0xB0, 0x17]);
+//! let hello = conn.send(Request::Hello(Hello::new(AuthToken::basic("neo4j", "secret"))))?;
+//!
+//! conn.handle_input(&[0x00, 0x00, 0x08, 0x05], now)?; // the server chose 5.8
+//! assert_eq!(conn.version(), Some(Version::new(5, 8)));
+//! let hello_and_logon = conn.poll_transmit().unwrap(); // HELLO + LOGON in one write
+//! assert_eq!(&hello_and_logon[2..4], &[0xB1, 0x01]);
+//!
+//! // SUCCESS {server: "Neo4j/5.26.0", connection_id: "bolt-1"}, then SUCCESS {} for LOGON.
+//! conn.handle_input(b"\x00\x2c\xb1\x70\xa2\x86server\x8cNeo4j/5.26.0\x8dconnection_id\x86bolt-1\x00\x00", now)?;
+//! conn.handle_input(b"\x00\x03\xb1\x70\xa0\x00\x00", now)?;
+//! assert!(matches!(conn.poll_event(), Some(Event::Success { id, .. }) if id == hello));
+//! let Some(Event::Ready { server, .. }) = conn.poll_event() else { panic!() };
+//! assert_eq!(server.agent, "Neo4j/5.26.0");
+//!
+//! let run = conn.send(Request::run("RETURN 1 AS x", Default::default()))?;
+//! let pull = conn.send(Request::pull_all())?;
+//! let run_and_pull = conn.poll_transmit().unwrap(); // both in one write
+//! assert!(run_and_pull.len() > 20);
+//!
+//! // SUCCESS {fields: ["x"]}, RECORD [1], SUCCESS {} — here in one read, split anywhere works too.
+//! conn.handle_input(
+//!     b"\x00\x0d\xb1\x70\xa1\x86fields\x91\x81x\x00\x00\
+//!       \x00\x04\xb1\x71\x91\x01\x00\x00\
+//!       \x00\x03\xb1\x70\xa0\x00\x00",
+//!     now,
+//! )?;
+//! let Some(Event::Success { id, metadata }) = conn.poll_event() else { panic!() };
+//! assert_eq!(id, run);
+//! assert_eq!(metadata::fields(&metadata).unwrap(), ["x"]);
+//! assert_eq!(conn.poll_event(), Some(Event::Record { id: pull, fields: vec![Value::Integer(1)] }));
+//! assert!(matches!(conn.poll_event(), Some(Event::Success { id, .. }) if id == pull));
+//! assert_eq!(conn.server_state(), ServerState::Ready);
+//! assert_eq!(conn.in_flight(), 0);
+//! # Ok::<(), BoltError>(())
+//! ```
+//!
+//! # Pipelining
+//! `send` only queues; several requests may be in flight, and `poll_transmit` returns all queued
+//! bytes as one buffer. Responses are matched to requests in order. After a FAILURE the server
+//! answers IGNORED to everything queued behind it until a RESET; [`Connection::needs_reset`]
+//! says so and `send` refuses anything but RESET (and GOODBYE) meanwhile.
+//!
+//! # Errors
+//! [`BoltError`] says who is to blame; fatal errors (the server's or the network's) make the
+//! connection defunct and are sticky. See its documentation.
 
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod chunk;
+mod config;
+mod connection;
+mod error;
+mod message;
+pub mod metadata;
+mod request;
 pub mod value;
+mod version;
+
+pub use config::{BoltAgent, ConnectionConfig, NotificationFilter};
+pub use connection::{Connection, Event, RequestId, ServerState};
+pub use error::BoltError;
+pub use metadata::{Failure, Role, RoutingTable, ServerInfo};
+pub use request::{AccessMode, AuthToken, Hello, Request, Route, Run, TelemetryApi, TxExtra};
+pub use version::{MAGIC, Version, VersionRange};
