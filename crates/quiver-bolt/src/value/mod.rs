@@ -35,6 +35,8 @@
 //! # Ok::<(), quiver_bolt::value::ValueError>(())
 //! ```
 
+#[cfg(feature = "chrono")]
+mod chrono_conv;
 mod decode;
 mod encode;
 mod graph;
@@ -46,6 +48,8 @@ mod vector;
 use bytes::Bytes;
 use quiver_packstream::{DecodeError, EncodeError};
 
+#[cfg(feature = "chrono")]
+pub use chrono_conv::ChronoConversionError;
 pub use decode::{decode_map, decode_value};
 pub use encode::{encode_map, encode_value};
 pub use graph::{Node, Path, Relationship, Segment, Segments, UnboundRelationship};
