@@ -118,20 +118,36 @@ impl Map {
             .position(|(k, _)| k.as_bytes().as_ref() == key)
     }
 
-    /// Builds a map from decoded entries, applying "last value wins, first position kept" for
-    /// repeated keys. Small maps use a linear scan; large ones a hash index, so hostile input
-    /// with tens of thousands of keys stays linear-time.
+    /// Builds a map from entries, applying "last value wins, first position kept" for repeated
+    /// keys (the same result as inserting them one by one).
     pub(crate) fn from_entries_last_wins(entries: Vec<(PackStr, Value)>) -> Self {
+        let mut map = Map { entries };
+        map.dedup_last_wins();
+        map
+    }
+
+    /// Removes repeated keys: the last value wins, the key keeps its first position. Small maps
+    /// use a linear scan; large ones a hash index, so hostile input with tens of thousands of
+    /// keys stays linear-time.
+    fn dedup_last_wins(&mut self) {
         const LINEAR_LIMIT: usize = 16;
-        if entries.len() <= LINEAR_LIMIT {
-            let mut map = Map::with_capacity(entries.len());
-            for (k, v) in entries {
-                map.insert(k, v);
-            }
-            return map;
+        let n = self.entries.len();
+        if n <= 1 {
+            return;
         }
-        let mut index: HashMap<Bytes, usize> = HashMap::with_capacity(entries.len());
-        let mut out: Vec<(PackStr, Value)> = Vec::with_capacity(entries.len());
+        if n <= LINEAR_LIMIT {
+            let all_distinct = (1..n).all(|i| {
+                let (before, rest) = self.entries.split_at(i);
+                rest.first()
+                    .is_none_or(|(k, _)| before.iter().all(|(b, _)| b != k))
+            });
+            if all_distinct {
+                return;
+            }
+        }
+        let entries = std::mem::take(&mut self.entries);
+        let mut index: HashMap<Bytes, usize> = HashMap::with_capacity(n);
+        let mut out: Vec<(PackStr, Value)> = Vec::with_capacity(n);
         for (k, v) in entries {
             match index.get(k.as_bytes()) {
                 Some(&i) => {
@@ -145,7 +161,7 @@ impl Map {
                 }
             }
         }
-        Map { entries: out }
+        self.entries = out;
     }
 
     /// Order-insensitive comparison with a custom value equality.
@@ -248,10 +264,15 @@ impl<K: Into<PackStr>> FromIterator<(K, Value)> for Map {
     }
 }
 
+/// Same result as calling [`Map::insert`] for each pair in turn (repeated keys: the last value
+/// wins, the first position is kept), in linear time.
 impl<K: Into<PackStr>> Extend<(K, Value)> for Map {
     fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
-        for (k, v) in iter {
-            self.insert(k, v);
+        let before = self.entries.len();
+        self.entries
+            .extend(iter.into_iter().map(|(k, v)| (k.into(), v)));
+        if self.entries.len() != before {
+            self.dedup_last_wins();
         }
     }
 }
