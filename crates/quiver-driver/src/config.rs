@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
+use quiver_bolt::NotificationFilter;
+
 use crate::error::{Error, Result};
+use crate::tls::{ClientCertificate, TrustedCertificates};
 
 /// The default Bolt port.
 pub const DEFAULT_PORT: u16 = 7687;
@@ -178,6 +181,12 @@ pub struct Config {
     pub max_message_size: usize,
     /// Retry policy of transaction functions.
     pub retry: RetryConfig,
+    /// Certificates `bolt+s://` trusts (default: the bundled Mozilla roots).
+    pub trusted_certificates: TrustedCertificates,
+    /// Client certificate for mutual TLS.
+    pub client_certificate: Option<ClientCertificate>,
+    /// Default notification filters (sent in HELLO, Bolt 5.2+).
+    pub notifications: NotificationFilter,
 }
 
 impl Default for Config {
@@ -195,6 +204,9 @@ impl Default for Config {
             telemetry: true,
             max_message_size: 256 * 1024 * 1024,
             retry: RetryConfig::default(),
+            trusted_certificates: TrustedCertificates::System,
+            client_certificate: None,
+            notifications: NotificationFilter::default(),
         }
     }
 }
@@ -258,6 +270,22 @@ impl Config {
     /// Set the retry policy of transaction functions.
     pub fn with_retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Trust these certificates for `bolt+s://`.
+    pub fn with_trusted_certificates(mut self, trusted: TrustedCertificates) -> Self {
+        self.trusted_certificates = trusted;
+        self
+    }
+    /// Present a client certificate (mutual TLS).
+    pub fn with_client_certificate(mut self, certificate: ClientCertificate) -> Self {
+        self.client_certificate = Some(certificate);
+        self
+    }
+    /// Set the default notification filters.
+    pub fn with_notifications(mut self, notifications: NotificationFilter) -> Self {
+        self.notifications = notifications;
         self
     }
 

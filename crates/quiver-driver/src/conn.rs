@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 use quiver_bolt::value::Map;
 use quiver_bolt::{
-    AuthToken, BoltError, Connection, ConnectionConfig, Event, Failure, Hello, Request, RequestId, ServerState,
+    AuthToken, BoltError, Connection, ConnectionConfig, Event, Failure, Hello, Request, RequestId,
+    ServerState,
 };
 
 use crate::config::ServerAddress;
@@ -83,21 +84,48 @@ impl<R: Runtime> BoltConnection<R> {
         target.keep_alive = settings.keep_alive;
         let tcp = match with_deadline(runtime, Some(deadline), runtime.connect(&target)).await {
             Some(Ok(tcp)) => tcp,
-            Some(Err(e)) => return Err(Error::service_unavailable(&authority, "could not connect", Some(e))),
+            Some(Err(e)) => {
+                return Err(Error::service_unavailable(
+                    &authority,
+                    "could not connect",
+                    Some(e),
+                ));
+            }
             None => {
                 return Err(Error::service_unavailable(
                     &authority,
-                    format!("connecting timed out after {:?}", settings.connection_timeout),
+                    format!(
+                        "connecting timed out after {:?}",
+                        settings.connection_timeout
+                    ),
                     None,
                 ));
             }
         };
         let stream = match &settings.tls {
             None => MaybeTls::Plain(tcp),
-            Some(tls) => match with_deadline(runtime, Some(deadline), tls.connect(&settings.address.host, tcp)).await {
+            Some(tls) => match with_deadline(
+                runtime,
+                Some(deadline),
+                tls.connect(&settings.address.host, tcp),
+            )
+            .await
+            {
                 Some(Ok(stream)) => stream,
-                Some(Err(e)) => return Err(Error::service_unavailable(&authority, "TLS handshake failed", Some(e))),
-                None => return Err(Error::service_unavailable(&authority, "TLS handshake timed out", None)),
+                Some(Err(e)) => {
+                    return Err(Error::service_unavailable(
+                        &authority,
+                        "TLS handshake failed",
+                        Some(e),
+                    ));
+                }
+                None => {
+                    return Err(Error::service_unavailable(
+                        &authority,
+                        "TLS handshake timed out",
+                        None,
+                    ));
+                }
             },
         };
         let mut bolt = Connection::new(settings.bolt.clone(), now);
@@ -124,7 +152,7 @@ impl<R: Runtime> BoltConnection<R> {
         loop {
             match conn.next_event().await? {
                 Event::Ready { .. } => break,
-                Event::Failure { failure, .. } => return Err(server_error(failure)),
+                Event::Failure { failure, .. } => return Err(server_error(*failure)),
                 _ => {}
             }
         }
@@ -150,7 +178,9 @@ impl<R: Runtime> BoltConnection<R> {
         while let Some(bytes) = self.bolt.poll_transmit() {
             let deadline = self.read_timeout.map(|t| self.runtime.now() + t);
             self.writing = true;
-            let _ = self.runtime.set_io_deadline(self.stream.tcp_mut(), deadline);
+            let _ = self
+                .runtime
+                .set_io_deadline(self.stream.tcp_mut(), deadline);
             let stream = &mut self.stream;
             let written = with_deadline(&self.runtime, deadline, async move {
                 stream.write_all(&bytes).await?;
@@ -173,16 +203,30 @@ impl<R: Runtime> BoltConnection<R> {
                 return match event {
                     Event::Defunct(error) => Err(self.bolt_error(error)),
                     Event::Failure { id, failure } => {
-                        self.last_failure = Some(failure.clone());
+                        self.last_failure = Some((*failure).clone());
                         Ok(Event::Failure { id, failure })
                     }
                     event => Ok(event),
                 };
             }
             if self.broken || self.bolt.is_defunct() {
-                return Err(Error::service_unavailable(&self.server.address, "the connection is closed", None));
+                return Err(Error::service_unavailable(
+                    &self.server.address,
+                    "the connection is closed",
+                    None,
+                ));
             }
             self.flush().await?;
+            let now = self.runtime.now();
+            if self
+                .bolt
+                .poll_timeout()
+                .is_some_and(|deadline| deadline <= now)
+            {
+                // Lets the core arm its receive timer (or declare the connection dead).
+                self.bolt.handle_timeout(now);
+                continue;
+            }
             self.read_some().await?;
         }
     }
@@ -193,7 +237,9 @@ impl<R: Runtime> BoltConnection<R> {
         let core_deadline = self.bolt.poll_timeout();
         let read_deadline = self.read_timeout.map(|t| now + t);
         let deadline = earliest(core_deadline, read_deadline);
-        let _ = self.runtime.set_io_deadline(self.stream.tcp_mut(), deadline);
+        let _ = self
+            .runtime
+            .set_io_deadline(self.stream.tcp_mut(), deadline);
         let stream = &mut self.stream;
         let buf = &mut self.read_buf;
         let read = with_deadline(&self.runtime, deadline, stream.read(buf)).await;
@@ -203,17 +249,29 @@ impl<R: Runtime> BoltConnection<R> {
             Some(Ok(n)) => {
                 self.last_used = now;
                 let data = self.read_buf.get(..n).unwrap_or_default();
-                self.bolt.handle_input(data, now).map_err(|e| self.bolt_error(e))
+                self.bolt
+                    .handle_input(data, now)
+                    .map_err(|e| self.bolt_error(e))
             }
-            Some(Err(e)) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
-                self.timed_out(now, core_deadline)
+            Some(Err(e))
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                ) =>
+            {
+                self.timed_out(now, core_deadline, read_deadline)
             }
             Some(Err(e)) => Err(self.io_failed("reading from the server failed", Some(e))),
-            None => self.timed_out(now, core_deadline),
+            None => self.timed_out(now, core_deadline, read_deadline),
         }
     }
 
-    fn timed_out(&mut self, now: Instant, core_deadline: Option<Instant>) -> Result<()> {
+    fn timed_out(
+        &mut self,
+        now: Instant,
+        core_deadline: Option<Instant>,
+        read_deadline: Option<Instant>,
+    ) -> Result<()> {
         if core_deadline.is_some_and(|d| now >= d) {
             // The core decides what its own deadline means (the server's recv_timeout hint); its
             // Defunct event comes out of the next poll_event.
@@ -222,9 +280,12 @@ impl<R: Runtime> BoltConnection<R> {
                 return Ok(());
             }
         }
-        if self.read_timeout.is_some() {
+        if read_deadline.is_some_and(|d| now >= d) {
             return Err(self.io_failed(
-                &format!("the server sent nothing for {:?} (read timeout)", self.read_timeout.unwrap_or_default()),
+                &format!(
+                    "the server sent nothing for {:?} (read timeout)",
+                    self.read_timeout.unwrap_or_default()
+                ),
                 None,
             ));
         }
@@ -235,8 +296,12 @@ impl<R: Runtime> BoltConnection<R> {
     pub(crate) async fn response(&mut self, id: RequestId) -> Result<Response> {
         loop {
             match self.next_event().await? {
-                Event::Success { id: got, metadata } if got == id => return Ok(Response::Success(metadata)),
-                Event::Failure { id: got, failure } if got == id => return Ok(Response::Failure(failure)),
+                Event::Success { id: got, metadata } if got == id => {
+                    return Ok(Response::Success(metadata));
+                }
+                Event::Failure { id: got, failure } if got == id => {
+                    return Ok(Response::Failure(*failure));
+                }
                 Event::Ignored { id: got } if got == id => return Ok(Response::Ignored),
                 _ => {}
             }
@@ -256,7 +321,9 @@ impl<R: Runtime> BoltConnection<R> {
     pub(crate) fn ignored_error(&self) -> Error {
         match &self.last_failure {
             Some(failure) => server_error(failure.clone()),
-            None => Error::Protocol("the server ignored a request without a preceding failure".into()),
+            None => {
+                Error::Protocol("the server ignored a request without a preceding failure".into())
+            }
         }
     }
 
@@ -287,11 +354,6 @@ impl<R: Runtime> BoltConnection<R> {
             self.expect_success(id).await?;
         }
         Ok(())
-    }
-
-    /// The server's state as tracked by the core.
-    pub(crate) fn server_state(&self) -> ServerState {
-        self.bolt.server_state()
     }
 
     /// Whether the connection can go back to the pool (it may still need a RESET).
@@ -325,7 +387,9 @@ impl<R: Runtime> BoltConnection<R> {
             BoltError::ReceiveTimeout { .. } => {
                 Error::service_unavailable(&self.server.address, error.to_string(), None)
             }
-            BoltError::Defunct => Error::service_unavailable(&self.server.address, "the connection is defunct", None),
+            BoltError::Defunct => {
+                Error::service_unavailable(&self.server.address, "the connection is defunct", None)
+            }
             other => Error::Protocol(other.to_string()),
         }
     }

@@ -99,7 +99,8 @@ impl Counters {
         .iter()
         .any(|n| *n > 0);
         counters.contains_updates = flag("contains-updates").unwrap_or(any_update);
-        counters.contains_system_updates = flag("contains-system-updates").unwrap_or(counters.system_updates > 0);
+        counters.contains_system_updates =
+            flag("contains-system-updates").unwrap_or(counters.system_updates > 0);
         counters
     }
 }
@@ -127,7 +128,8 @@ impl Notification {
     }
     /// `title` or `status_description`.
     pub fn description(&self) -> Option<&str> {
-        self.field("description").or_else(|| self.field("status_description"))
+        self.field("description")
+            .or_else(|| self.field("status_description"))
     }
     /// `severity` (notifications) or the diagnostic record's `_severity` (GQL).
     pub fn severity(&self) -> Option<&str> {
@@ -172,8 +174,17 @@ pub struct ResultSummary {
 }
 
 impl ResultSummary {
-    pub(crate) fn new(query: String, parameters: Map, run: &Map, end: &Map, server: ServerInfo) -> Self {
-        let millis = |v: Option<i64>| v.filter(|ms| *ms >= 0).map(|ms| Duration::from_millis(ms.unsigned_abs()));
+    pub(crate) fn new(
+        query: String,
+        parameters: Map,
+        run: &Map,
+        end: &Map,
+        server: ServerInfo,
+    ) -> Self {
+        let millis = |v: Option<i64>| {
+            v.filter(|ms| *ms >= 0)
+                .map(|ms| Duration::from_millis(ms.unsigned_abs()))
+        };
         let notifications = |list: Option<&[Value]>| {
             list.unwrap_or_default()
                 .iter()
@@ -191,7 +202,9 @@ impl ResultSummary {
                 Some("s") => Some(QueryType::SchemaWrite),
                 _ => None,
             },
-            counters: metadata::stats(end).map(Counters::from_stats).unwrap_or_default(),
+            counters: metadata::stats(end)
+                .map(Counters::from_stats)
+                .unwrap_or_default(),
             plan: metadata::plan(end).cloned(),
             profile: metadata::profile(end).cloned(),
             notifications: notifications(metadata::notifications(end)),
@@ -214,7 +227,10 @@ mod tests {
         stats.insert("nodes-created", Value::Integer(2));
         stats.insert("properties-set", Value::Integer(3));
         let c = Counters::from_stats(&stats);
-        assert_eq!((c.nodes_created, c.properties_set, c.contains_updates), (2, 3, true));
+        assert_eq!(
+            (c.nodes_created, c.properties_set, c.contains_updates),
+            (2, 3, true)
+        );
         let mut stats = Map::new();
         stats.insert("system-updates", Value::Integer(1));
         let c = Counters::from_stats(&stats);

@@ -1,0 +1,272 @@
+//! The connection pool of one server.
+//!
+//! Housekeeping happens on acquire and release (there are no background tasks):
+//! * a connection older than `max_connection_lifetime` is closed instead of reused;
+//! * a connection returned *dirty* — a result or transaction was dropped before it finished, so
+//!   responses may still be in flight or a transaction may be open — is RESET by the next
+//!   acquirer before use (the RESET also rolls back an open transaction), and discarded if that
+//!   fails;
+//! * a connection idle for longer than `liveness_check_timeout` gets the same RESET round trip
+//!   as a liveness check;
+//! * a broken connection (I/O error, protocol error, a write interrupted mid-message) is
+//!   discarded on release.
+//!
+//! Waiting for a free slot uses `event-listener`, which works under any executor.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use event_listener::Event;
+
+use crate::conn::{BoltConnection, ConnectSettings};
+use crate::error::{Error, Result};
+use crate::io::with_deadline;
+use crate::runtime::Runtime;
+
+pub(crate) struct PoolConfig {
+    pub(crate) max_size: usize,
+    pub(crate) acquisition_timeout: Duration,
+    pub(crate) max_lifetime: Duration,
+    pub(crate) liveness_check_timeout: Option<Duration>,
+}
+
+struct Idle<R: Runtime> {
+    conn: BoltConnection<R>,
+    dirty: bool,
+}
+
+enum Step<R: Runtime> {
+    Reuse(Idle<R>),
+    Open,
+    Wait(event_listener::EventListener),
+}
+
+struct PoolState<R: Runtime> {
+    idle: Vec<Idle<R>>,
+    /// Connections that exist or are being opened (idle + in use + opening).
+    total: usize,
+    closed: bool,
+}
+
+pub(crate) struct Pool<R: Runtime> {
+    runtime: R,
+    settings: ConnectSettings,
+    config: PoolConfig,
+    state: Mutex<PoolState<R>>,
+    /// Notified whenever a connection or a slot becomes free.
+    freed: Event,
+}
+
+impl<R: Runtime> Pool<R> {
+    pub(crate) fn new(runtime: R, settings: ConnectSettings, config: PoolConfig) -> Self {
+        Pool {
+            runtime,
+            settings,
+            config,
+            state: Mutex::new(PoolState {
+                idle: Vec::new(),
+                total: 0,
+                closed: false,
+            }),
+            freed: Event::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, PoolState<R>> {
+        // The state is updated in single statements; a panic elsewhere cannot corrupt it.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn settings(&self) -> &ConnectSettings {
+        &self.settings
+    }
+
+    /// A connection that is READY, waiting up to the acquisition timeout.
+    pub(crate) async fn acquire(self: &Arc<Self>) -> Result<PooledConnection<R>> {
+        let deadline = self.runtime.now() + self.config.acquisition_timeout;
+        loop {
+            let step = {
+                let mut state = self.lock();
+                if state.closed {
+                    return Err(Error::DriverClosed);
+                }
+                if let Some(idle) = state.idle.pop() {
+                    Step::Reuse(idle)
+                } else if state.total < self.config.max_size {
+                    state.total += 1;
+                    Step::Open
+                } else {
+                    // Registered before the lock is released: no release can be missed.
+                    Step::Wait(self.freed.listen())
+                }
+            };
+            match step {
+                Step::Reuse(idle) => {
+                    if let Some(conn) = self.check_out(idle).await {
+                        return Ok(conn);
+                    }
+                }
+                Step::Open => return self.open(deadline).await,
+                Step::Wait(listener) => {
+                    if with_deadline(&self.runtime, Some(deadline), listener)
+                        .await
+                        .is_none()
+                    {
+                        return Err(Error::AcquisitionTimeout {
+                            timeout: self.config.acquisition_timeout,
+                            max_size: self.config.max_size,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Open a new connection in a slot already counted in `total`.
+    async fn open(self: &Arc<Self>, deadline: Instant) -> Result<PooledConnection<R>> {
+        // Gives the slot back if opening fails or the future is dropped.
+        let slot = SlotGuard { pool: self };
+        let conn = BoltConnection::open(&self.runtime, &self.settings);
+        let conn = match with_deadline(&self.runtime, Some(deadline), conn).await {
+            Some(conn) => conn?,
+            None => {
+                return Err(Error::AcquisitionTimeout {
+                    timeout: self.config.acquisition_timeout,
+                    max_size: self.config.max_size,
+                });
+            }
+        };
+        std::mem::forget(slot);
+        Ok(PooledConnection {
+            conn: Some(conn),
+            pool: self.clone(),
+        })
+    }
+
+    /// Make an idle connection ready for use, or discard it (None).
+    async fn check_out(self: &Arc<Self>, idle: Idle<R>) -> Option<PooledConnection<R>> {
+        let now = self.runtime.now();
+        let mut pooled = PooledConnection {
+            conn: Some(idle.conn),
+            pool: self.clone(),
+        };
+        let conn = pooled.conn.as_mut()?;
+        if now.saturating_duration_since(conn.created) >= self.config.max_lifetime {
+            pooled.discard();
+            return None;
+        }
+        let long_idle = self
+            .config
+            .liveness_check_timeout
+            .is_some_and(|limit| now.saturating_duration_since(conn.last_used) >= limit);
+        if idle.dirty || long_idle {
+            // A RESET round trip both cleans up and proves the server is still there.
+            let reset = with_deadline(
+                &self.runtime,
+                Some(now + self.settings.connection_timeout),
+                conn.reset(),
+            )
+            .await;
+            if !matches!(reset, Some(Ok(()))) {
+                pooled.discard();
+                return None;
+            }
+        }
+        Some(pooled)
+    }
+
+    fn release(&self, conn: BoltConnection<R>) {
+        let now = self.runtime.now();
+        let mut state = self.lock();
+        let expired = now.saturating_duration_since(conn.created) >= self.config.max_lifetime;
+        if state.closed || !conn.is_reusable() || expired {
+            state.total = state.total.saturating_sub(1);
+            drop(state);
+            drop(conn);
+        } else {
+            let dirty = !conn.is_clean();
+            state.idle.push(Idle { conn, dirty });
+            drop(state);
+        }
+        self.freed.notify(1);
+    }
+
+    fn forget_slot(&self) {
+        let mut state = self.lock();
+        state.total = state.total.saturating_sub(1);
+        drop(state);
+        self.freed.notify(1);
+    }
+
+    /// Close all idle connections and refuse new acquisitions; connections in use are closed
+    /// when they are returned.
+    pub(crate) fn close(&self) {
+        let idle = {
+            let mut state = self.lock();
+            state.closed = true;
+            let idle = std::mem::take(&mut state.idle);
+            state.total = state.total.saturating_sub(idle.len());
+            idle
+        };
+        drop(idle);
+        self.freed.notify(usize::MAX);
+    }
+
+    /// Number of connections (idle + in use) and of idle ones, for tests and metrics.
+    pub(crate) fn sizes(&self) -> (usize, usize) {
+        let state = self.lock();
+        (state.total, state.idle.len())
+    }
+}
+
+struct SlotGuard<'a, R: Runtime> {
+    pool: &'a Pool<R>,
+}
+
+impl<R: Runtime> Drop for SlotGuard<'_, R> {
+    fn drop(&mut self) {
+        self.pool.forget_slot();
+    }
+}
+
+/// A connection checked out of the pool; returned (or discarded) on drop.
+pub(crate) struct PooledConnection<R: Runtime> {
+    conn: Option<BoltConnection<R>>,
+    pool: Arc<Pool<R>>,
+}
+
+impl<R: Runtime> PooledConnection<R> {
+    /// Close the connection instead of returning it.
+    pub(crate) fn discard(&mut self) {
+        if self.conn.take().is_some() {
+            self.pool.forget_slot();
+        }
+    }
+}
+
+impl<R: Runtime> Deref for PooledConnection<R> {
+    type Target = BoltConnection<R>;
+    fn deref(&self) -> &Self::Target {
+        // Only `discard` and `drop` take the connection out, and both end its use.
+        self.conn
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("pooled connection used after discard"))
+    }
+}
+
+impl<R: Runtime> DerefMut for PooledConnection<R> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.conn
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("pooled connection used after discard"))
+    }
+}
+
+impl<R: Runtime> Drop for PooledConnection<R> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.pool.release(conn);
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! Results: a lazily pulled stream of records with real backpressure.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use futures_util::Stream;
+use quiver_bolt::value::{Map, PackStr};
+use quiver_bolt::{Event, Request, RequestId, metadata};
+
+use crate::bookmarks::{BookmarkManager, Bookmarks};
+use crate::conn::server_error;
+use crate::error::{Error, Result};
+use crate::pool::PooledConnection;
+use crate::record::Record;
+use crate::runtime::Runtime;
+use crate::summary::ResultSummary;
+
+/// Bookmark bookkeeping of a session.
+#[derive(Debug, Default)]
+pub(crate) struct BookmarkState {
+    /// The session's bookmarks: the initial ones, then the last commit's.
+    pub(crate) last: Bookmarks,
+    pub(crate) manager: Option<BookmarkManager>,
+}
+
+impl BookmarkState {
+    /// The bookmarks to send with the next transaction.
+    pub(crate) fn to_send(&self) -> Bookmarks {
+        let mut bookmarks = self.last.clone();
+        if let Some(manager) = &self.manager {
+            bookmarks.extend(&manager.bookmarks());
+        }
+        bookmarks
+    }
+
+    /// A transaction that started with `sent` committed with `bookmark`.
+    pub(crate) fn committed(&mut self, sent: &Bookmarks, bookmark: Option<&str>) {
+        let Some(bookmark) = bookmark else { return };
+        let new: Bookmarks = [bookmark].into_iter().collect();
+        if let Some(manager) = &self.manager {
+            manager.update(sent, &new);
+        }
+        self.last = new;
+    }
+}
+
+/// Where a result stream reports its end.
+pub(crate) enum Owner<'a> {
+    /// Auto-commit: the last PULL's SUCCESS carries the bookmark.
+    AutoCommit {
+        bookmarks: &'a mut BookmarkState,
+        sent: Bookmarks,
+    },
+    /// Inside a transaction: a failure fails the transaction.
+    Transaction { failed: &'a mut bool },
+}
+
+/// The records of one query, pulled from the server `fetch_size` at a time as they are consumed.
+///
+/// Get records with [`next`](Self::next) (or as a [`Stream`] via [`stream`](Self::stream)); the
+/// next batch is requested only when the buffered one is used up. Finish with
+/// [`consume`](Self::consume) for the summary.
+///
+/// Dropping a result before its end is safe: the rest is discarded before the connection is used
+/// again (inside a transaction with DISCARD; otherwise the connection is RESET).
+pub struct RecordStream<'a, R: Runtime> {
+    conn: &'a mut PooledConnection<R>,
+    owner: Owner<'a>,
+    keys: Arc<[PackStr]>,
+    run_metadata: Map,
+    query: String,
+    parameters: Map,
+    fetch_size: i64,
+    /// The PULL (or DISCARD) in flight.
+    pending: Option<RequestId>,
+    has_more: bool,
+    buffer: VecDeque<Record>,
+    summary: Option<ResultSummary>,
+    failed: bool,
+}
+
+impl<'a, R: Runtime> RecordStream<'a, R> {
+    /// Send `run` + PULL (pipelined, one write) and wait for RUN's answer.
+    pub(crate) async fn start(
+        conn: &'a mut PooledConnection<R>,
+        owner: Owner<'a>,
+        run: quiver_bolt::Run,
+        fetch_size: i64,
+        before: Option<RequestId>,
+    ) -> Result<Self> {
+        let query = run.query.clone();
+        let parameters = run.parameters.clone();
+        let run_id = conn.send(Request::Run(run))?;
+        let pull_id = conn.send(Request::Pull {
+            n: fetch_size,
+            qid: -1,
+        })?;
+        let mut stream = RecordStream {
+            conn,
+            owner,
+            keys: Arc::from(Vec::new()),
+            run_metadata: Map::new(),
+            query,
+            parameters,
+            fetch_size,
+            pending: Some(pull_id),
+            has_more: true,
+            buffer: VecDeque::new(),
+            summary: None,
+            failed: false,
+        };
+        if let Some(before) = before {
+            // A pipelined BEGIN: its failure explains everything after it.
+            if let Err(e) = stream.conn.expect_success(before).await {
+                stream.fail();
+                return Err(e);
+            }
+        }
+        match stream.conn.expect_success(run_id).await {
+            Ok(metadata) => {
+                stream.keys = metadata::fields(&metadata).unwrap_or_default().into();
+                stream.run_metadata = metadata;
+                Ok(stream)
+            }
+            Err(e) => {
+                stream.fail();
+                Err(e)
+            }
+        }
+    }
+
+    fn fail(&mut self) {
+        self.failed = true;
+        self.has_more = false;
+        if let Owner::Transaction { failed } = &mut self.owner {
+            **failed = true;
+        }
+    }
+
+    /// The column names.
+    pub fn keys(&self) -> &[PackStr] {
+        &self.keys
+    }
+
+    /// The next record, or `None` at the end.
+    pub async fn next(&mut self) -> Option<Result<Record>> {
+        loop {
+            if let Some(record) = self.buffer.pop_front() {
+                return Some(Ok(record));
+            }
+            if self.summary.is_some() || self.failed {
+                return None;
+            }
+            if let Err(e) = self.fetch_batch().await {
+                return Some(Err(e));
+            }
+        }
+    }
+
+    /// Receive the answer to the PULL in flight (asking for one if none is), buffering its records.
+    async fn fetch_batch(&mut self) -> Result<()> {
+        let id = match self.pending {
+            Some(id) => id,
+            None => {
+                let id = self.conn.send(Request::Pull {
+                    n: self.fetch_size,
+                    qid: -1,
+                })?;
+                self.pending = Some(id);
+                id
+            }
+        };
+        loop {
+            let event = match self.conn.next_event().await {
+                Ok(event) => event,
+                Err(e) => {
+                    self.fail();
+                    return Err(e);
+                }
+            };
+            match event {
+                Event::Record { id: got, fields } if got == id => {
+                    self.buffer
+                        .push_back(Record::new(self.keys.clone(), fields));
+                }
+                Event::Success { id: got, metadata } if got == id => {
+                    self.pending = None;
+                    self.has_more = metadata::has_more(&metadata);
+                    if !self.has_more {
+                        self.finish(&metadata);
+                    }
+                    return Ok(());
+                }
+                Event::Failure { id: got, failure } if got == id => {
+                    self.pending = None;
+                    self.fail();
+                    return Err(server_error(*failure));
+                }
+                Event::Ignored { id: got } if got == id => {
+                    self.pending = None;
+                    self.fail();
+                    return Err(self.conn.ignored_error());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn finish(&mut self, end: &Map) {
+        if let Owner::AutoCommit { bookmarks, sent } = &mut self.owner {
+            bookmarks.committed(sent, metadata::bookmark(end));
+        }
+        self.summary = Some(ResultSummary::new(
+            std::mem::take(&mut self.query),
+            std::mem::take(&mut self.parameters),
+            &self.run_metadata,
+            end,
+            (*self.conn.server).clone(),
+        ));
+    }
+
+    /// The records as a [`Stream`]; the next batch is pulled only when the stream is polled past
+    /// the buffered records.
+    pub fn stream(&mut self) -> impl Stream<Item = Result<Record>> + '_ {
+        futures_util::stream::unfold(self, |result| async move {
+            let item = result.next().await?;
+            Some((item, result))
+        })
+    }
+
+    /// The next record without consuming it.
+    pub async fn peek(&mut self) -> Option<Result<&Record>> {
+        if self.buffer.is_empty() {
+            match self.next().await? {
+                Ok(record) => self.buffer.push_front(record),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        self.buffer.front().map(Ok)
+    }
+
+    /// Up to `n` records.
+    pub async fn fetch(&mut self, n: usize) -> Result<Vec<Record>> {
+        let mut records = Vec::with_capacity(n.min(self.buffer.len().max(16)));
+        while records.len() < n {
+            match self.next().await {
+                Some(record) => records.push(record?),
+                None => break,
+            }
+        }
+        Ok(records)
+    }
+
+    /// All remaining records.
+    pub async fn collect(&mut self) -> Result<Vec<Record>> {
+        self.fetch(usize::MAX).await
+    }
+
+    /// Exactly one record: fails with [`Error::ResultNotSingle`] if there are none or more (the
+    /// rest is discarded).
+    pub async fn single(mut self) -> Result<Record> {
+        let first = match self.next().await {
+            Some(record) => record?,
+            None => return Err(Error::ResultNotSingle { found: "none" }),
+        };
+        match self.next().await {
+            None => Ok(first),
+            Some(Err(e)) => Err(e),
+            Some(Ok(_)) => {
+                self.consume().await?;
+                Err(Error::ResultNotSingle {
+                    found: "more than one",
+                })
+            }
+        }
+    }
+
+    /// Discard the remaining records (server-side, with DISCARD) and return the summary.
+    pub async fn consume(mut self) -> Result<ResultSummary> {
+        self.buffer.clear();
+        loop {
+            if let Some(summary) = self.summary.take() {
+                return Ok(summary);
+            }
+            if self.failed {
+                return Err(Error::ResultConsumed(
+                    "the query failed; its error was already returned",
+                ));
+            }
+            if self.pending.is_none() && self.has_more {
+                let id = self.conn.send(Request::Discard { n: -1, qid: -1 })?;
+                self.pending = Some(id);
+            }
+            self.fetch_batch().await?;
+            self.buffer.clear();
+        }
+    }
+
+    /// All records and the summary.
+    pub async fn into_eager(mut self) -> Result<EagerResult> {
+        let records = self.collect().await?;
+        let keys = self.keys.clone();
+        let summary = self.consume().await?;
+        Ok(EagerResult {
+            keys,
+            records,
+            summary,
+        })
+    }
+}
+
+/// A fully fetched result: what [`Driver::execute_query`](crate::Driver::execute_query) returns.
+#[derive(Debug, Clone)]
+pub struct EagerResult {
+    /// The column names.
+    pub keys: Arc<[PackStr]>,
+    /// All records.
+    pub records: Vec<Record>,
+    /// The summary.
+    pub summary: ResultSummary,
+}
