@@ -1018,3 +1018,169 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Display
+
+#[test]
+fn display_is_cypher_like() {
+    let cases: Vec<(Value, &str)> = vec![
+        (Value::Null, "null"),
+        (Value::Boolean(true), "true"),
+        (Value::Integer(-7), "-7"),
+        (Value::Float(1.0), "1.0"),
+        (Value::Float(0.1), "0.1"),
+        (Value::Float(1e300), "1e300"),
+        (Value::Float(f64::NAN), "NaN"),
+        (Value::Float(f64::NEG_INFINITY), "-Infinity"),
+        (Value::from("a\"b\\c\nd\u{1}"), r#""a\"b\\c\nd\u0001""#),
+        (
+            Value::Bytes(Bytes::from_static(&[0x0A, 0xFF])),
+            "bytes(0x0aff)",
+        ),
+        (
+            Value::from(vec![Value::Integer(1), Value::from("x"), Value::Null]),
+            r#"[1, "x", null]"#,
+        ),
+        (
+            Value::Map(
+                [
+                    ("name", Value::from("Ann")),
+                    ("odd key", Value::from(1)),
+                    ("", Value::Null),
+                ]
+                .into_iter()
+                .collect(),
+            ),
+            r#"{name: "Ann", `odd key`: 1, ``: null}"#,
+        ),
+        (Value::from(ann(Some("x"))), r#"(:Person {name: "Ann"})"#),
+        (Value::from(knows(false)), "()-[:KNOWS {since: 2020}]->()"),
+        (Value::Date(Date { days: 19_000 }), "date('2022-01-08')"),
+        (Value::Date(Date { days: -719_528 }), "date('0000-01-01')"),
+        (Value::Date(Date { days: -719_529 }), "date('-0001-12-31')"),
+        (
+            Value::Date(Date { days: 2_932_897 }),
+            "date('+10000-01-01')",
+        ),
+        (Value::Date(Date { days: 11_016 }), "date('2000-02-29')"),
+        (
+            Value::Date(Date { days: i64::MIN }).clone(),
+            "date('-25252734927764585-06-07')",
+        ),
+        (
+            Value::LocalTime(LocalTime {
+                nanoseconds: 45_296_500_000_000,
+            }),
+            "localtime('12:34:56.5')",
+        ),
+        (
+            Value::LocalTime(LocalTime { nanoseconds: -1 }),
+            "localtime({nanoseconds: -1})",
+        ),
+        (
+            Value::Time(Time {
+                nanoseconds: 42,
+                tz_offset_seconds: -16_200,
+            }),
+            "time('00:00:00.000000042-04:30')",
+        ),
+        (
+            Value::Time(Time {
+                nanoseconds: 0,
+                tz_offset_seconds: 0,
+            }),
+            "time('00:00:00Z')",
+        ),
+        (
+            Value::DateTime(PARIS),
+            "datetime('1970-01-01T02:15:00.000000042+01:00')",
+        ),
+        (
+            Value::LocalDateTime(LocalDateTime {
+                seconds: -1,
+                nanoseconds: 0,
+            }),
+            "localdatetime('1969-12-31T23:59:59')",
+        ),
+        (
+            Value::from(DateTimeZoneId {
+                seconds: 4500,
+                nanoseconds: 42,
+                tz_id: PackStr::from("Europe/Paris"),
+            }),
+            r#"datetime({epochSeconds: 4500, nanosecond: 42, timezone: "Europe/Paris"})"#,
+        ),
+        (
+            Value::from(LegacyDateTimeZoneId {
+                local_seconds: 8100,
+                nanoseconds: 0,
+                tz_id: PackStr::from("Europe/Paris"),
+            }),
+            "datetime('1970-01-01T02:15:00[Europe/Paris]')",
+        ),
+        (
+            Value::Duration(Duration {
+                months: 14,
+                days: -15,
+                seconds: 1,
+                nanoseconds: 2,
+            }),
+            "duration({months: 14, days: -15, seconds: 1, nanoseconds: 2})",
+        ),
+        (
+            Value::Point2D(Point2D {
+                srid: 7203,
+                x: 1.0,
+                y: -2.5,
+            }),
+            "point({srid: 7203, x: 1.0, y: -2.5})",
+        ),
+        (
+            Value::Point3D(Point3D {
+                srid: 9157,
+                x: 1.0,
+                y: 2.0,
+                z: 3.0,
+            }),
+            "point({srid: 9157, x: 1.0, y: 2.0, z: 3.0})",
+        ),
+        (
+            Value::Vector(Vector::I8(vec![1, -2])),
+            "vector([1, -2], 2, INTEGER8)",
+        ),
+        (
+            Value::Vector(Vector::F32(vec![0.1, 2.0])),
+            "vector([0.1, 2.0], 2, FLOAT32)",
+        ),
+        (
+            Value::from(Unsupported {
+                name: PackStr::from("FLOAT16 VECTOR"),
+                minimum_protocol_version: (6, 1),
+                extra: Map::new(),
+            }),
+            r#"unsupported("FLOAT16 VECTOR", 6.1)"#,
+        ),
+        (
+            Value::Unknown(Structure::new(
+                0x01,
+                vec![quiver_packstream::Value::Integer(1)],
+            )),
+            "structure(0x01, [1])",
+        ),
+    ];
+    for (value, expected) in cases {
+        assert_eq!(value.to_string(), expected, "{value:?}");
+    }
+}
+
+#[test]
+fn display_of_a_path() {
+    let ctx = v44();
+    let value = decode(
+        &path_bytes(&ctx, &[0x01, 0x01, 0x01, 0x00, 0xFE, 0x02]),
+        &ctx,
+    )
+    .unwrap();
+    assert_eq!(value.to_string(), "()-[:R]->()-[:R]->()<-[:R]-()");
+}

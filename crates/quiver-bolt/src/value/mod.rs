@@ -38,6 +38,7 @@
 #[cfg(feature = "chrono")]
 mod chrono_conv;
 mod decode;
+mod display;
 mod encode;
 mod graph;
 mod map;
