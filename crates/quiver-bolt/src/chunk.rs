@@ -23,7 +23,7 @@ pub fn write_chunked(message: &[u8], out: &mut BytesMut) {
 /// [`next_message`](Self::next_message) (`Ok(None)` = need more bytes). Empty chunks between
 /// messages (NOOP keep-alives) are skipped. A message of one chunk is handed out without
 /// copying (a slice of the input buffer).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Dechunker {
     input: BytesMut,
     /// The first chunk of the message being assembled (kept uncopied in case it is the only one).

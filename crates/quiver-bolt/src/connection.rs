@@ -185,6 +185,7 @@ fn project(mut st: St, pending: &VecDeque<Pending>) -> St {
     st
 }
 
+#[derive(Debug, Clone, Copy)]
 enum Phase {
     /// Waiting for the server's handshake reply.
     Handshake,
@@ -196,6 +197,10 @@ enum Phase {
 
 /// The client side of one Bolt connection. No I/O, no clock: bytes and time go in, bytes,
 /// events and deadlines come out. See the crate documentation for the driving loop.
+///
+/// `Clone` copies the whole state (buffers included): handy for tests that replay the same input
+/// in different ways.
+#[derive(Clone)]
 pub struct Connection {
     config: ConnectionConfig,
     phase: Phase,
