@@ -1,7 +1,7 @@
 //! Results: a lazily pulled stream of records with real backpressure.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::Stream;
 use quiver_bolt::value::{Map, PackStr};
@@ -15,18 +15,35 @@ use crate::record::Record;
 use crate::runtime::Runtime;
 use crate::summary::ResultSummary;
 
-/// Bookmark bookkeeping of a session.
+/// Bookmark bookkeeping of a session, shared with its transactions.
 #[derive(Debug, Default)]
 pub(crate) struct BookmarkState {
     /// The session's bookmarks: the initial ones, then the last commit's.
-    pub(crate) last: Bookmarks,
-    pub(crate) manager: Option<BookmarkManager>,
+    last: Mutex<Bookmarks>,
+    manager: Option<BookmarkManager>,
 }
 
 impl BookmarkState {
+    pub(crate) fn new(initial: Bookmarks, manager: Option<BookmarkManager>) -> Self {
+        BookmarkState {
+            last: Mutex::new(initial),
+            manager,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Bookmarks> {
+        // Replaced in one assignment: a panic elsewhere cannot leave it half-written.
+        self.last.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The session's last bookmarks.
+    pub(crate) fn last(&self) -> Bookmarks {
+        self.lock().clone()
+    }
+
     /// The bookmarks to send with the next transaction.
     pub(crate) fn to_send(&self) -> Bookmarks {
-        let mut bookmarks = self.last.clone();
+        let mut bookmarks = self.last();
         if let Some(manager) = &self.manager {
             bookmarks.extend(&manager.bookmarks());
         }
@@ -34,13 +51,13 @@ impl BookmarkState {
     }
 
     /// A transaction that started with `sent` committed with `bookmark`.
-    pub(crate) fn committed(&mut self, sent: &Bookmarks, bookmark: Option<&str>) {
+    pub(crate) fn committed(&self, sent: &Bookmarks, bookmark: Option<&str>) {
         let Some(bookmark) = bookmark else { return };
         let new: Bookmarks = [bookmark].into_iter().collect();
         if let Some(manager) = &self.manager {
             manager.update(sent, &new);
         }
-        self.last = new;
+        *self.lock() = new;
     }
 }
 
@@ -48,7 +65,7 @@ impl BookmarkState {
 pub(crate) enum Owner<'a> {
     /// Auto-commit: the last PULL's SUCCESS carries the bookmark.
     AutoCommit {
-        bookmarks: &'a mut BookmarkState,
+        bookmarks: &'a BookmarkState,
         sent: Bookmarks,
     },
     /// Inside a transaction: a failure fails the transaction.

@@ -1,5 +1,7 @@
 //! Sessions, transactions and transaction functions.
 
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use quiver_bolt::value::{Map, Value};
@@ -163,25 +165,26 @@ impl SessionConfig {
 
 /// A sequence of transactions against one database, causally chained by bookmarks.
 ///
-/// A session takes a connection from the pool at its first query and keeps it until it is dropped
-/// (or a transaction function returns): it is cheap, but not meant to be shared — open one per
-/// task. Dropping a session, a result or a transaction at any point is safe (see the crate docs
-/// on cancel safety).
+/// A session takes a connection from the pool for each unit of work (an auto-commit query is
+/// kept until the next one, so that consecutive queries reuse it) and gives it back when the unit
+/// of work is done. It is cheap, but not meant to be shared: open one per task. Dropping a
+/// session, a result or a transaction at any point is safe (see the crate docs on cancel
+/// safety).
 pub struct Session<R: Runtime> {
     driver: Driver<R>,
     config: SessionConfig,
     fetch_size: i64,
     conn: Option<PooledConnection<R>>,
-    bookmarks: BookmarkState,
+    bookmarks: Arc<BookmarkState>,
 }
 
 impl<R: Runtime> Session<R> {
     pub(crate) fn new(driver: Driver<R>, mut config: SessionConfig) -> Self {
         let fetch_size = config.fetch_size.unwrap_or(driver.config().fetch_size);
-        let bookmarks = BookmarkState {
-            last: std::mem::take(&mut config.bookmarks),
-            manager: config.bookmark_manager.clone(),
-        };
+        let bookmarks = Arc::new(BookmarkState::new(
+            std::mem::take(&mut config.bookmarks),
+            config.bookmark_manager.clone(),
+        ));
         Session {
             driver,
             config,
@@ -194,24 +197,19 @@ impl<R: Runtime> Session<R> {
     /// The bookmarks of the last committed transaction (or the initial ones): hand them to another
     /// session to let it see this session's work.
     pub fn last_bookmarks(&self) -> Bookmarks {
-        self.bookmarks.last.clone()
+        self.bookmarks.last()
     }
 
-    /// A READY connection: the session's own (cleaned up if a result or transaction was dropped)
-    /// or a new one from the pool.
-    async fn connection(&mut self) -> Result<&mut PooledConnection<R>> {
-        if let Some(conn) = &mut self.conn {
-            if !conn.is_clean() && (!conn.is_reusable() || conn.reset().await.is_err()) {
-                if let Some(mut conn) = self.conn.take() {
-                    conn.discard();
-                }
+    /// A READY connection: the session's own (cleaned up if a result was dropped) or a new one
+    /// from the pool.
+    async fn connection(&mut self) -> Result<PooledConnection<R>> {
+        if let Some(mut conn) = self.conn.take() {
+            if conn.is_clean() || (conn.is_reusable() && conn.reset().await.is_ok()) {
+                return Ok(conn);
             }
+            conn.discard();
         }
-        let conn = match self.conn.take() {
-            Some(conn) => conn,
-            None => self.driver.pool().acquire().await?,
-        };
-        Ok(self.conn.insert(conn))
+        self.driver.pool().acquire().await
     }
 
     fn extra(
@@ -233,31 +231,20 @@ impl<R: Runtime> Session<R> {
 
     /// Run an auto-commit query (RUN and the first PULL leave in one write).
     pub async fn run(&mut self, query: impl Into<Query>) -> Result<RecordStream<'_, R>> {
-        self.run_with_api(query.into(), TelemetryApi::AutoCommit)
-            .await
-    }
-
-    pub(crate) async fn run_with_api(
-        &mut self,
-        query: Query,
-        api: TelemetryApi,
-    ) -> Result<RecordStream<'_, R>> {
+        let query = query.into();
         let sent = self.bookmarks.to_send();
         let extra = self.extra(self.config.default_access_mode, &query.config, &sent);
         let fetch_size = self.fetch_size;
-        self.connection().await?;
-        let conn = self
-            .conn
-            .as_mut()
-            .ok_or(Error::SessionExpired("no connection".into()))?;
-        send_telemetry(conn, api)?;
+        let mut conn = self.connection().await?;
+        send_telemetry(&mut conn, TelemetryApi::AutoCommit)?;
+        let conn = self.conn.insert(conn);
         let run = Run {
             query: query.text,
             parameters: query.parameters,
             extra,
         };
         let owner = Owner::AutoCommit {
-            bookmarks: &mut self.bookmarks,
+            bookmarks: &self.bookmarks,
             sent,
         };
         RecordStream::start(conn, owner, run, fetch_size, None).await
@@ -265,7 +252,10 @@ impl<R: Runtime> Session<R> {
 
     /// Begin an explicit transaction in the default access mode. BEGIN is sent together with the
     /// first query (or COMMIT).
-    pub async fn begin_transaction(&mut self) -> Result<Transaction<'_, R>> {
+    ///
+    /// The transaction owns its connection: it does not borrow the session, and can be moved into
+    /// another task.
+    pub async fn begin_transaction(&mut self) -> Result<Transaction<R>> {
         self.begin(
             self.config.default_access_mode,
             TransactionConfig::default(),
@@ -278,7 +268,7 @@ impl<R: Runtime> Session<R> {
     pub async fn begin_transaction_with(
         &mut self,
         config: TransactionConfig,
-    ) -> Result<Transaction<'_, R>> {
+    ) -> Result<Transaction<R>> {
         self.begin(
             self.config.default_access_mode,
             config,
@@ -292,33 +282,32 @@ impl<R: Runtime> Session<R> {
         mode: AccessMode,
         config: TransactionConfig,
         api: TelemetryApi,
-    ) -> Result<Transaction<'_, R>> {
+    ) -> Result<Transaction<R>> {
         let sent = self.bookmarks.to_send();
         let extra = self.extra(mode, &config, &sent);
-        let fetch_size = self.fetch_size;
-        self.connection().await?;
-        let conn = self
-            .conn
-            .as_mut()
-            .ok_or(Error::SessionExpired("no connection".into()))?;
-        send_telemetry(conn, api)?;
+        let mut conn = self.connection().await?;
+        send_telemetry(&mut conn, api)?;
         let begin = conn.send(Request::Begin(extra))?;
         Ok(Transaction {
-            conn,
-            bookmarks: &mut self.bookmarks,
-            sent,
-            fetch_size,
-            pending_begin: Some(begin),
-            open: true,
-            failed: false,
+            core: Some(TxCore {
+                conn,
+                bookmarks: self.bookmarks.clone(),
+                sent,
+                fetch_size: self.fetch_size,
+                pending_begin: Some(begin),
+                open: true,
+                failed: false,
+            }),
+            home: None,
         })
     }
 
     /// Run `work` in a read transaction, retrying it on transient failures (see
     /// [`execute_write`](Self::execute_write)).
-    pub async fn execute_read<T, F>(&mut self, work: F) -> Result<T>
+    pub async fn execute_read<T, F, Fut>(&mut self, work: F) -> Result<T>
     where
-        F: AsyncFnMut(&mut Transaction<'_, R>) -> Result<T>,
+        F: FnMut(Transaction<R>) -> Fut,
+        Fut: Future<Output = Result<T>>,
     {
         self.execute(
             AccessMode::Read,
@@ -333,12 +322,19 @@ impl<R: Runtime> Session<R> {
     /// transient server errors, connection loss before COMMIT) roll back, wait (exponential
     /// backoff with jitter) and run it again, within the driver's `max_retry_time`.
     ///
-    /// `work` may therefore run several times: keep side effects outside the database idempotent.
-    /// If the connection breaks after COMMIT was sent, the outcome is unknown and the error
+    /// `work` receives the transaction by value and returns a future (`|mut tx| async move { … }`):
+    /// that way the future it returns is an ordinary value whose `Send`-ness the compiler can see,
+    /// so the call can be spawned (an async closure borrowing the transaction cannot be, today:
+    /// rust-lang/rust#110338). Don't commit inside: the driver commits when the future returns
+    /// `Ok`, and rolls back when it returns `Err`.
+    ///
+    /// `work` may run several times: keep side effects outside the database idempotent. If the
+    /// connection breaks after COMMIT was sent, the outcome is unknown and the error
     /// ([`Error::IncompleteCommit`]) is returned without retrying.
-    pub async fn execute_write<T, F>(&mut self, work: F) -> Result<T>
+    pub async fn execute_write<T, F, Fut>(&mut self, work: F) -> Result<T>
     where
-        F: AsyncFnMut(&mut Transaction<'_, R>) -> Result<T>,
+        F: FnMut(Transaction<R>) -> Fut,
+        Fut: Future<Output = Result<T>>,
     {
         self.execute(
             AccessMode::Write,
@@ -351,20 +347,21 @@ impl<R: Runtime> Session<R> {
 
     /// [`execute_read`](Self::execute_read) or [`execute_write`](Self::execute_write) with
     /// transaction metadata and timeout.
-    pub async fn execute_with<T, F>(
+    pub async fn execute_with<T, F, Fut>(
         &mut self,
         mode: AccessMode,
         config: TransactionConfig,
         work: F,
     ) -> Result<T>
     where
-        F: AsyncFnMut(&mut Transaction<'_, R>) -> Result<T>,
+        F: FnMut(Transaction<R>) -> Fut,
+        Fut: Future<Output = Result<T>>,
     {
         self.execute(mode, config, TelemetryApi::ManagedTransaction, work)
             .await
     }
 
-    pub(crate) async fn execute<T, F>(
+    pub(crate) async fn execute<T, F, Fut>(
         &mut self,
         mode: AccessMode,
         config: TransactionConfig,
@@ -372,35 +369,57 @@ impl<R: Runtime> Session<R> {
         mut work: F,
     ) -> Result<T>
     where
-        F: AsyncFnMut(&mut Transaction<'_, R>) -> Result<T>,
+        F: FnMut(Transaction<R>) -> Fut,
+        Fut: Future<Output = Result<T>>,
     {
         let mut retry = self.retry_state();
         loop {
             let error = match self.begin(mode, config.clone(), api).await {
-                Ok(mut tx) => match work(&mut tx).await {
-                    Ok(value) => match tx.commit().await {
-                        Ok(()) => {
-                            // Give the connection back: the unit of work is done.
-                            self.conn = None;
-                            return Ok(value);
+                Ok(mut tx) => {
+                    // The transaction comes back here when the work drops it.
+                    let home = Arc::new(Mutex::new(None));
+                    tx.home = Some(home.clone());
+                    let outcome = work(tx).await;
+                    let core = home.lock().unwrap_or_else(PoisonError::into_inner).take();
+                    match (outcome, core) {
+                        (Ok(value), Some(core)) => match (Transaction {
+                            core: Some(core),
+                            home: None,
+                        })
+                        .commit()
+                        .await
+                        {
+                            Ok(()) => return Ok(value),
+                            Err(e) => e,
+                        },
+                        (Err(e), Some(core)) => {
+                            if core.open && !core.failed {
+                                let _ = (Transaction {
+                                    core: Some(core),
+                                    home: None,
+                                })
+                                .rollback()
+                                .await;
+                            }
+                            e
                         }
-                        Err(e) => e,
-                    },
-                    Err(e) => {
-                        if tx.open && !tx.failed {
-                            let _ = tx.rollback().await;
+                        (Ok(_), None) => {
+                            return Err(Error::Configuration(
+                                "the transaction function kept its transaction (e.g. returned or stored it); \
+                                 it must be dropped when the function's future completes"
+                                    .into(),
+                            ));
                         }
-                        e
+                        (Err(e), None) => e,
                     }
-                },
+                }
                 Err(e) => e,
             };
             self.backoff(&mut retry, error).await?;
         }
     }
 
-    /// `execute_query`'s managed transaction. Written without a closure so that its future is
-    /// `Send` (async closures borrowing captured state hit rust-lang/rust#110338 here).
+    /// `execute_query`'s managed transaction.
     pub(crate) async fn execute_eager(
         &mut self,
         mode: AccessMode,
@@ -420,10 +439,7 @@ impl<R: Runtime> Session<R> {
                     };
                     match eager {
                         Ok(eager) => match tx.commit().await {
-                            Ok(()) => {
-                                self.conn = None;
-                                return Ok(eager);
-                            }
+                            Ok(()) => return Ok(eager),
                             Err(e) => e,
                         },
                         Err(e) => e,
@@ -443,10 +459,9 @@ impl<R: Runtime> Session<R> {
         )
     }
 
-    /// After a failed attempt: give the connection back (the pool cleans it up or discards it),
-    /// then wait before the next attempt, or return the error.
+    /// After a failed attempt (whose connection went back to the pool, which cleans it up or
+    /// discards it), wait before the next attempt, or return the error.
     async fn backoff(&mut self, retry: &mut RetryState, error: Error) -> Result<()> {
-        self.conn = None;
         let runtime = self.driver.runtime().clone();
         match retry.on_error(&error, runtime.now()) {
             RetryDecision::RetryAt(at) => {
@@ -472,17 +487,16 @@ impl<R: Runtime> Session<R> {
 fn send_telemetry<R: Runtime>(conn: &mut PooledConnection<R>, api: TelemetryApi) -> Result<()> {
     if conn.telemetry {
         conn.send(Request::Telemetry(api))?;
-        // One per connection and kind of API is enough for the server's statistics.
+        // Once per connection is enough for the server's usage statistics, and keeps the hot
+        // path free of an extra message.
         conn.telemetry = false;
     }
     Ok(())
 }
 
-/// An explicit transaction. Commit with [`commit`](Self::commit); dropping it uncommitted rolls
-/// it back (the connection is RESET before its next use).
-pub struct Transaction<'a, R: Runtime> {
-    conn: &'a mut PooledConnection<R>,
-    bookmarks: &'a mut BookmarkState,
+struct TxCore<R: Runtime> {
+    conn: PooledConnection<R>,
+    bookmarks: Arc<BookmarkState>,
     sent: Bookmarks,
     fetch_size: i64,
     /// BEGIN is pipelined with the first RUN (or COMMIT/ROLLBACK).
@@ -491,17 +505,37 @@ pub struct Transaction<'a, R: Runtime> {
     failed: bool,
 }
 
-impl<R: Runtime> Transaction<'_, R> {
-    fn check_open(&self) -> Result<()> {
-        if !self.open {
+/// An explicit transaction. It owns its connection. Commit with [`commit`](Self::commit);
+/// dropping it uncommitted rolls it back (the connection is RESET before its next use).
+pub struct Transaction<R: Runtime> {
+    core: Option<TxCore<R>>,
+    /// Where a transaction function's transaction goes back to when dropped.
+    home: Option<Arc<Mutex<Option<TxCore<R>>>>>,
+}
+
+impl<R: Runtime> Drop for Transaction<R> {
+    fn drop(&mut self) {
+        if let (Some(core), Some(home)) = (self.core.take(), &self.home) {
+            *home.lock().unwrap_or_else(PoisonError::into_inner) = Some(core);
+        }
+    }
+}
+
+impl<R: Runtime> Transaction<R> {
+    fn core(&mut self) -> Result<&mut TxCore<R>> {
+        let core = self
+            .core
+            .as_mut()
+            .ok_or(Error::TransactionClosed("it was committed or rolled back"))?;
+        if !core.open {
             return Err(Error::TransactionClosed("it was committed or rolled back"));
         }
-        if self.failed {
+        if core.failed {
             return Err(Error::TransactionClosed(
                 "a query in it failed; its error was returned, and the transaction is rolled back",
             ));
         }
-        Ok(())
+        Ok(core)
     }
 
     /// Map the loss of the connection inside a transaction: the work can be retried in a new one.
@@ -516,11 +550,11 @@ impl<R: Runtime> Transaction<'_, R> {
 
     /// Run a query in the transaction. BEGIN (the first time), RUN and PULL leave in one write.
     pub async fn run(&mut self, query: impl Into<Query>) -> Result<RecordStream<'_, R>> {
-        self.check_open()?;
         let query = query.into();
-        if self.pending_begin.is_none() {
-            if let Err(e) = self.conn.settle_in_transaction().await {
-                self.failed = true;
+        let core = self.core()?;
+        if core.pending_begin.is_none() {
+            if let Err(e) = core.conn.settle_in_transaction().await {
+                core.failed = true;
                 return Err(Self::lost(e));
             }
         }
@@ -529,11 +563,11 @@ impl<R: Runtime> Transaction<'_, R> {
             parameters: query.parameters,
             extra: TxExtra::default(),
         };
-        let begin = self.pending_begin.take();
+        let begin = core.pending_begin.take();
         let owner = Owner::Transaction {
-            failed: &mut self.failed,
+            failed: &mut core.failed,
         };
-        RecordStream::start(self.conn, owner, run, self.fetch_size, begin)
+        RecordStream::start(&mut core.conn, owner, run, core.fetch_size, begin)
             .await
             .map_err(Self::lost)
     }
@@ -541,14 +575,19 @@ impl<R: Runtime> Transaction<'_, R> {
     /// Commit. If the connection breaks after COMMIT was sent, the error is
     /// [`Error::IncompleteCommit`]: the outcome is unknown.
     pub async fn commit(mut self) -> Result<()> {
-        self.check_open()?;
-        self.open = false;
-        self.finish_begin().await?;
-        let id = self.conn.send(Request::Commit)?;
-        match self.conn.expect_success(id).await {
+        if self.home.is_some() {
+            return Err(Error::TransactionClosed(
+                "a transaction function's transaction is committed by the driver when the function returns Ok",
+            ));
+        }
+        let core = self.core()?;
+        core.open = false;
+        core.finish_begin().await?;
+        let id = core.conn.send(Request::Commit)?;
+        match core.conn.expect_success(id).await {
             Ok(metadata) => {
-                self.bookmarks
-                    .committed(&self.sent, metadata::bookmark(&metadata));
+                core.bookmarks
+                    .committed(&core.sent, metadata::bookmark(&metadata));
                 Ok(())
             }
             Err(Error::ServiceUnavailable { reason, .. }) => {
@@ -560,17 +599,31 @@ impl<R: Runtime> Transaction<'_, R> {
 
     /// Roll back.
     pub async fn rollback(mut self) -> Result<()> {
-        self.check_open()?;
-        self.open = false;
-        self.finish_begin().await?;
-        let id = self.conn.send(Request::Rollback)?;
-        self.conn
+        if self.home.is_some() {
+            return Err(Error::TransactionClosed(
+                "a transaction function's transaction is rolled back by the driver when the function returns Err",
+            ));
+        }
+        let core = self.core()?;
+        core.open = false;
+        core.finish_begin().await?;
+        let id = core.conn.send(Request::Rollback)?;
+        core.conn
             .expect_success(id)
             .await
             .map(drop)
             .map_err(Self::lost)
     }
 
+    /// Whether the transaction is still open (not committed, rolled back or failed).
+    pub fn is_open(&self) -> bool {
+        self.core
+            .as_ref()
+            .is_some_and(|core| core.open && !core.failed)
+    }
+}
+
+impl<R: Runtime> TxCore<R> {
     /// Before COMMIT/ROLLBACK: BEGIN's answer, and any abandoned result settled.
     async fn finish_begin(&mut self) -> Result<()> {
         let settled = match self.pending_begin.take() {
@@ -579,12 +632,7 @@ impl<R: Runtime> Transaction<'_, R> {
         };
         settled.map_err(|e| {
             self.failed = true;
-            Self::lost(e)
+            Transaction::<R>::lost(e)
         })
-    }
-
-    /// Whether the transaction is still open (not committed, rolled back or failed).
-    pub fn is_open(&self) -> bool {
-        self.open && !self.failed
     }
 }

@@ -15,11 +15,20 @@ use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 
 pub use quiver_driver::*;
 
+/// The driver on tokio.
+pub type Driver = quiver_driver::Driver<TokioRuntime>;
+/// A session on tokio.
+pub type Session = quiver_driver::Session<TokioRuntime>;
+/// A transaction on tokio.
+pub type Transaction = quiver_driver::Transaction<TokioRuntime>;
+/// A result stream on tokio.
+pub type RecordStream<'a> = quiver_driver::RecordStream<'a, TokioRuntime>;
+
 /// The tokio [`Runtime`](quiver_driver::Runtime): tokio TCP streams and tokio timers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TokioRuntime;
 
-impl quiver_driver::Runtime for TokioRuntime {
+impl Runtime for TokioRuntime {
     type Stream = Compat<TcpStream>;
 
     fn connect(
