@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Build every fuzz target and run each for SECONDS. Exits non-zero if any target finds a crash,
+# a panic, a timeout or an allocation beyond the limits.
+#
+#   bash fuzz/run.sh SECONDS [TARGET...]     (default: 60 s, all targets)
+#
+# Uses the nightly toolchain if rustup has one, else stable with RUSTC_BOOTSTRAP=1.
+# New corpus entries go to fuzz/corpus/<target>/ (git-ignored); committed seeds are read from
+# fuzz/seeds/<target>/. Logs go to fuzz/logs/<target>.log.
+set -euo pipefail
+
+seconds="${1:-60}"
+shift || true
+cd "$(dirname "$0")"
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "cargo-fuzz not found; installing it" >&2
+    cargo install cargo-fuzz --locked
+fi
+
+toolchain=()
+if command -v rustup >/dev/null 2>&1 && rustup toolchain list | grep -q '^nightly'; then
+    toolchain=(+nightly)
+else
+    echo "no nightly toolchain; using stable with RUSTC_BOOTSTRAP=1" >&2
+    export RUSTC_BOOTSTRAP=1
+fi
+
+# Release build with debug assertions (so integer overflow is a finding too) and AddressSanitizer
+# (cargo-fuzz's default), which also enforces -malloc_limit_mb on each allocation.
+build_flags=(--release --debug-assertions)
+
+targets=("$@")
+if [ "${#targets[@]}" -eq 0 ]; then
+    mapfile -t targets < <(cargo "${toolchain[@]}" fuzz list)
+fi
+
+cargo "${toolchain[@]}" fuzz build "${build_flags[@]}"
+
+mkdir -p logs
+status=0
+for target in "${targets[@]}"; do
+    mkdir -p "corpus/$target"
+    dirs=("corpus/$target")
+    if [ -d "seeds/$target" ]; then
+        dirs+=("seeds/$target")
+    fi
+    echo "=== fuzzing $target for ${seconds}s ===" >&2
+    if ! cargo "${toolchain[@]}" fuzz run "${build_flags[@]}" "$target" "${dirs[@]}" -- \
+        -max_total_time="$seconds" -rss_limit_mb=512 -max_len=65536 -print_final_stats=1 \
+        2>&1 | tee "logs/$target.log"; then
+        echo "!!! $target: FINDING (see fuzz/artifacts/$target/ and fuzz/logs/$target.log)" >&2
+        status=1
+        continue
+    fi
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$target.log" | grep -o '[0-9]*$' || true)
+    echo "=== $target: no finding in ${seconds}s, ${execs:-?} executions ===" >&2
+done
+exit "$status"
