@@ -32,7 +32,8 @@ pub(crate) struct PoolConfig {
 }
 
 struct Idle<R: Runtime> {
-    conn: BoltConnection<R>,
+    /// Boxed: a connection is about a kilobyte, moved in and out of the pool on every use.
+    conn: Box<BoltConnection<R>>,
     dirty: bool,
 }
 
@@ -139,7 +140,7 @@ impl<R: Runtime> Pool<R> {
         };
         std::mem::forget(slot);
         Ok(PooledConnection {
-            conn: Some(conn),
+            conn: Some(Box::new(conn)),
             pool: self.clone(),
         })
     }
@@ -176,7 +177,7 @@ impl<R: Runtime> Pool<R> {
         Some(pooled)
     }
 
-    fn release(&self, conn: BoltConnection<R>) {
+    fn release(&self, conn: Box<BoltConnection<R>>) {
         let now = self.runtime.now();
         let mut state = self.lock();
         let expired = now.saturating_duration_since(conn.created) >= self.config.max_lifetime;
@@ -232,7 +233,7 @@ impl<R: Runtime> Drop for SlotGuard<'_, R> {
 
 /// A connection checked out of the pool; returned (or discarded) on drop.
 pub(crate) struct PooledConnection<R: Runtime> {
-    conn: Option<BoltConnection<R>>,
+    conn: Option<Box<BoltConnection<R>>>,
     pool: Arc<Pool<R>>,
 }
 

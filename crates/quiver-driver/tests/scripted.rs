@@ -1,0 +1,677 @@
+//! The driver against a scripted in-memory Bolt server: deterministic tests of pipelining,
+//! backpressure, retries, connection loss before/after COMMIT, and cleanup of dropped results.
+//!
+//! The fake server answers synchronously inside `poll_write`, so a trivial executor (poll until
+//! ready, no-op waker) runs everything on the test thread; sleeps finish at once.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::pin::{Pin, pin};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use futures_io::{AsyncRead, AsyncWrite};
+use quiver_driver::{AuthToken, Config, ConnectTarget, Driver, Error, Query, RetryConfig, Runtime};
+use quiver_packstream::{Decoder, Map, Value, encode};
+
+// ---------------------------------------------------------------------------------------------
+// A tiny executor: everything completes without real waiting.
+
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..100_000 {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+    panic!("the future never completed: the driver waited for something the script never sends");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scripted server.
+
+const HELLO: u8 = 0x01;
+const RESET: u8 = 0x0F;
+const RUN: u8 = 0x10;
+const BEGIN: u8 = 0x11;
+const COMMIT: u8 = 0x12;
+const ROLLBACK: u8 = 0x13;
+const DISCARD: u8 = 0x2F;
+const PULL: u8 = 0x3F;
+
+fn name(tag: u8) -> &'static str {
+    match tag {
+        HELLO => "HELLO",
+        0x02 => "GOODBYE",
+        RESET => "RESET",
+        RUN => "RUN",
+        BEGIN => "BEGIN",
+        COMMIT => "COMMIT",
+        ROLLBACK => "ROLLBACK",
+        DISCARD => "DISCARD",
+        PULL => "PULL",
+        0x54 => "TELEMETRY",
+        0x6A => "LOGON",
+        _ => "?",
+    }
+}
+
+enum Reply {
+    Success(Vec<(&'static str, Value)>),
+    Failure(&'static str),
+    /// Close the connection (reads see EOF, writes fail).
+    Cut,
+}
+
+/// What the script sees of one request.
+struct Call<'a> {
+    tag: u8,
+    fields: &'a [Value],
+}
+
+impl Call<'_> {
+    fn query(&self) -> &str {
+        match (self.tag, self.fields.first()) {
+            (RUN, Some(Value::String(q))) => q.as_str(),
+            _ => "",
+        }
+    }
+}
+
+type Script = Box<dyn FnMut(&Call<'_>) -> Option<Reply> + Send>;
+
+struct World {
+    script: Script,
+    /// Rows a RUN of this query returns.
+    rows: fn(&str) -> Vec<Vec<Value>>,
+    connections: usize,
+    /// Every request seen, as "c<connection>:<NAME>[ query]".
+    log: Vec<String>,
+    /// The request names of each write, per connection.
+    writes: Vec<(usize, Vec<&'static str>)>,
+    commits: usize,
+}
+
+impl World {
+    fn new(script: impl FnMut(&Call<'_>) -> Option<Reply> + Send + 'static) -> Arc<Mutex<World>> {
+        Arc::new(Mutex::new(World {
+            script: Box::new(script),
+            rows: |q| {
+                if q.contains("RETURN 1") {
+                    vec![vec![Value::Integer(1)]]
+                } else {
+                    Vec::new()
+                }
+            },
+            connections: 0,
+            log: Vec::new(),
+            writes: Vec::new(),
+            commits: 0,
+        }))
+    }
+}
+
+#[derive(Clone)]
+struct FakeRuntime(Arc<Mutex<World>>);
+
+impl Runtime for FakeRuntime {
+    type Stream = FakeStream;
+
+    fn connect(
+        &self,
+        _target: &ConnectTarget,
+    ) -> impl Future<Output = io::Result<FakeStream>> + Send {
+        let world = self.0.clone();
+        async move {
+            let id = {
+                let mut w = world.lock().unwrap();
+                w.connections += 1;
+                w.connections
+            };
+            Ok(FakeStream {
+                world,
+                id,
+                input: BytesMut::new(),
+                handshaken: false,
+                output: VecDeque::new(),
+                closed: false,
+                failed: false,
+                in_tx: false,
+                rows: VecDeque::new(),
+            })
+        }
+    }
+
+    fn sleep_until(&self, _deadline: Instant) -> impl Future<Output = ()> + Send {
+        std::future::ready(())
+    }
+}
+
+struct FakeStream {
+    world: Arc<Mutex<World>>,
+    id: usize,
+    input: BytesMut,
+    handshaken: bool,
+    output: VecDeque<u8>,
+    closed: bool,
+    failed: bool,
+    in_tx: bool,
+    rows: VecDeque<Vec<Value>>,
+}
+
+impl FakeStream {
+    fn process(&mut self) {
+        if !self.handshaken {
+            if self.input.len() < 20 {
+                return;
+            }
+            self.input.advance(20);
+            self.output.extend([0, 0, 4, 5]); // Bolt 5.4
+            self.handshaken = true;
+        }
+        let mut batch = Vec::new();
+        while let Some(message) = self.next_message() {
+            let mut decoder = Decoder::new(message);
+            let (tag, len) = decoder.read_struct_header().unwrap();
+            let fields: Vec<Value> = (0..len).map(|_| decoder.decode_value().unwrap()).collect();
+            batch.push(name(tag));
+            self.answer(tag, &fields);
+            if self.closed {
+                break;
+            }
+        }
+        if !batch.is_empty() {
+            self.world.lock().unwrap().writes.push((self.id, batch));
+        }
+    }
+
+    fn next_message(&mut self) -> Option<Bytes> {
+        let mut message = BytesMut::new();
+        let mut at = 0;
+        loop {
+            let header = self.input.get(at..at + 2)?;
+            let len = u16::from_be_bytes([header[0], header[1]]) as usize;
+            if len == 0 {
+                if message.is_empty() && at == 0 {
+                    self.input.advance(2); // NOOP
+                    continue;
+                }
+                self.input.advance(at + 2);
+                return Some(message.freeze());
+            }
+            message.extend_from_slice(self.input.get(at + 2..at + 2 + len)?);
+            at += 2 + len;
+        }
+    }
+
+    fn answer(&mut self, tag: u8, fields: &[Value]) {
+        let scripted = {
+            let mut w = self.world.lock().unwrap();
+            let call = Call { tag, fields };
+            let entry = format!(
+                "c{}:{}{}",
+                self.id,
+                name(tag),
+                if tag == RUN {
+                    format!(" {}", call.query())
+                } else {
+                    String::new()
+                }
+            );
+            w.log.push(entry);
+            if self.failed && tag != RESET {
+                None
+            } else {
+                (w.script)(&call)
+            }
+        };
+        if self.failed && tag != RESET {
+            self.send(0x7E, None);
+            return;
+        }
+        let reply = match scripted {
+            Some(reply) => reply,
+            None => self.default_reply(tag, fields),
+        };
+        match reply {
+            Reply::Success(meta) => {
+                let map: Map = meta.into_iter().collect();
+                self.send(0x70, Some(Value::Map(map)));
+            }
+            Reply::Failure(code) => {
+                self.failed = true;
+                let map: Map = [
+                    ("code", Value::from(code)),
+                    ("message", Value::from("scripted failure")),
+                ]
+                .into_iter()
+                .collect();
+                self.send(0x7F, Some(Value::Map(map)));
+            }
+            Reply::Cut => self.closed = true,
+        }
+    }
+
+    fn default_reply(&mut self, tag: u8, fields: &[Value]) -> Reply {
+        match tag {
+            HELLO => Reply::Success(vec![
+                ("server", Value::from("Neo4j/5.26.0")),
+                ("connection_id", Value::from(format!("bolt-{}", self.id))),
+            ]),
+            RESET => {
+                self.failed = false;
+                self.in_tx = false;
+                self.rows.clear();
+                Reply::Success(vec![])
+            }
+            RUN => {
+                let query = match fields.first() {
+                    Some(Value::String(q)) => q.as_str().to_owned(),
+                    _ => String::new(),
+                };
+                let rows = (self.world.lock().unwrap().rows)(&query);
+                let width = rows.first().map_or(1, Vec::len);
+                self.rows = rows.into();
+                let keys: Vec<Value> = (0..width).map(|i| Value::from(format!("c{i}"))).collect();
+                Reply::Success(vec![
+                    ("fields", Value::List(keys)),
+                    ("t_first", Value::Integer(1)),
+                ])
+            }
+            BEGIN => {
+                self.in_tx = true;
+                Reply::Success(vec![])
+            }
+            COMMIT => {
+                self.in_tx = false;
+                let mut w = self.world.lock().unwrap();
+                w.commits += 1;
+                Reply::Success(vec![("bookmark", Value::from(format!("bm-{}", w.commits)))])
+            }
+            ROLLBACK => {
+                self.in_tx = false;
+                Reply::Success(vec![])
+            }
+            PULL | DISCARD => {
+                let n = match fields.first() {
+                    Some(Value::Map(m)) => m.get("n").and_then(Value::as_int).unwrap_or(-1),
+                    _ => -1,
+                };
+                let take = if n < 0 {
+                    self.rows.len()
+                } else {
+                    (n as usize).min(self.rows.len())
+                };
+                for _ in 0..take {
+                    if let Some(row) = self.rows.pop_front() {
+                        if tag == PULL {
+                            self.send(0x71, Some(Value::List(row)));
+                        }
+                    }
+                }
+                if !self.rows.is_empty() {
+                    return Reply::Success(vec![("has_more", Value::Boolean(true))]);
+                }
+                let mut meta = vec![("type", Value::from("r")), ("t_last", Value::Integer(2))];
+                if !self.in_tx {
+                    let mut w = self.world.lock().unwrap();
+                    w.commits += 1;
+                    meta.push(("bookmark", Value::from(format!("bm-{}", w.commits))));
+                }
+                Reply::Success(meta)
+            }
+            _ => Reply::Success(vec![]),
+        }
+    }
+
+    fn send(&mut self, tag: u8, field: Option<Value>) {
+        let mut body = BytesMut::new();
+        encode::write_struct_header(&mut body, tag, usize::from(field.is_some())).unwrap();
+        if let Some(field) = field {
+            encode::encode_value(&mut body, &field).unwrap();
+        }
+        let mut framed = BytesMut::new();
+        for chunk in body.chunks(0xFFFF) {
+            framed.put_u16(chunk.len() as u16);
+            framed.extend_from_slice(chunk);
+        }
+        framed.put_u16(0);
+        self.output.extend(framed);
+    }
+}
+
+impl AsyncRead for FakeStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.output.is_empty() {
+            if self.closed {
+                return Poll::Ready(Ok(0));
+            }
+            return Poll::Ready(Err(io::Error::other("the script has nothing more to say")));
+        }
+        let n = buf.len().min(self.output.len());
+        for (slot, byte) in buf.iter_mut().zip(self.output.drain(..n)) {
+            *slot = byte;
+        }
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl AsyncWrite for FakeStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.closed {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
+        self.input.extend_from_slice(buf);
+        self.process();
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.closed = true;
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn driver(world: &Arc<Mutex<World>>, config: Config) -> Driver<FakeRuntime> {
+    let config = config.with_retry(RetryConfig {
+        initial_delay: Duration::from_millis(1),
+        ..RetryConfig::default()
+    });
+    Driver::with_runtime(
+        FakeRuntime(world.clone()),
+        "bolt://fake:7687",
+        AuthToken::basic("u", "p"),
+        config,
+    )
+    .unwrap()
+}
+
+fn log(world: &Arc<Mutex<World>>) -> Vec<String> {
+    world.lock().unwrap().log.clone()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn auto_commit_run_and_pull_leave_in_one_write() {
+    let world = World::new(|_| None);
+    let driver = driver(&world, Config::default());
+    let records = block_on(async {
+        let mut session = driver.session();
+        let records = session.run("RETURN 1").await?.collect().await?;
+        let bookmarks = session.last_bookmarks();
+        assert_eq!(bookmarks.iter().collect::<Vec<_>>(), ["bm-1"]);
+        Ok::<_, Error>(records)
+    })
+    .unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].get_at::<i64>(0).unwrap(), 1);
+    let writes = world.lock().unwrap().writes.clone();
+    assert!(writes.contains(&(1, vec!["RUN", "PULL"])), "{writes:?}");
+}
+
+#[test]
+fn explicit_transactions_pipeline_begin_run_and_pull() {
+    let world = World::new(|_| None);
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        let mut session = driver.session();
+        let mut tx = session.begin_transaction().await?;
+        tx.run("RETURN 1").await?.consume().await?;
+        tx.commit().await?;
+        assert_eq!(
+            session.last_bookmarks().iter().collect::<Vec<_>>(),
+            ["bm-1"]
+        );
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let writes = world.lock().unwrap().writes.clone();
+    assert!(
+        writes.contains(&(1, vec!["BEGIN", "RUN", "PULL"])),
+        "{writes:?}"
+    );
+    assert!(writes.contains(&(1, vec!["COMMIT"])), "{writes:?}");
+}
+
+#[test]
+fn records_are_pulled_in_batches_only_when_consumed() {
+    let world = World::new(|_| None);
+    world.lock().unwrap().rows = |_| (0..5).map(|i| vec![Value::Integer(i)]).collect();
+    let driver = driver(&world, Config::default().with_fetch_size(2));
+    block_on(async {
+        let mut session = driver.session();
+        let mut result = session.run("UNWIND").await?;
+        let first = result.next().await.unwrap()?;
+        assert_eq!(first.get_at::<i64>(0)?, 0);
+        // One PULL so far: the second batch is not asked for before it is needed.
+        assert_eq!(
+            log(&world).iter().filter(|l| l.ends_with("PULL")).count(),
+            1
+        );
+        let rest = result.collect().await?;
+        assert_eq!(rest.len(), 4);
+        assert_eq!(
+            log(&world).iter().filter(|l| l.ends_with("PULL")).count(),
+            3
+        );
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn transient_failures_are_retried_and_the_work_runs_again() {
+    let mut failures = 2;
+    let world = World::new(move |call| {
+        if call.tag == RUN && failures > 0 {
+            failures -= 1;
+            return Some(Reply::Failure(
+                "Neo.TransientError.Transaction.DeadlockDetected",
+            ));
+        }
+        None
+    });
+    let driver = driver(&world, Config::default());
+    let attempts = Arc::new(Mutex::new(0));
+    let value = block_on(async {
+        let mut session = driver.session();
+        let attempts = &attempts;
+        session
+            .execute_write(|mut tx| async move {
+                *attempts.lock().unwrap() += 1;
+                let record = tx.run("RETURN 1").await?.single().await?;
+                record.get_at::<i64>(0)
+            })
+            .await
+    })
+    .unwrap();
+    assert_eq!(value, 1);
+    assert_eq!(*attempts.lock().unwrap(), 3);
+    assert_eq!(world.lock().unwrap().commits, 1);
+    // The failed connection was RESET before it was used again.
+    assert!(log(&world).iter().any(|l| l.ends_with("RESET")));
+}
+
+#[test]
+fn non_retryable_errors_are_returned_at_once() {
+    let world = World::new(|call| {
+        (call.tag == RUN).then_some(Reply::Failure("Neo.ClientError.Statement.SyntaxError"))
+    });
+    let driver = driver(&world, Config::default());
+    let attempts = Arc::new(Mutex::new(0));
+    let err = block_on(async {
+        let mut session = driver.session();
+        let attempts = &attempts;
+        session
+            .execute_write(|mut tx| async move {
+                *attempts.lock().unwrap() += 1;
+                tx.run("RETURN 1").await?.consume().await
+            })
+            .await
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.as_server_error().unwrap().code,
+        "Neo.ClientError.Statement.SyntaxError"
+    );
+    assert_eq!(*attempts.lock().unwrap(), 1);
+}
+
+#[test]
+fn a_connection_lost_before_commit_is_retried_on_a_new_connection() {
+    let mut cut = true;
+    let world = World::new(move |call| {
+        if call.tag == RUN && cut {
+            cut = false;
+            return Some(Reply::Cut);
+        }
+        None
+    });
+    let driver = driver(&world, Config::default());
+    let attempts = Arc::new(Mutex::new(0));
+    block_on(async {
+        let mut session = driver.session();
+        let attempts = &attempts;
+        session
+            .execute_write(|mut tx| async move {
+                *attempts.lock().unwrap() += 1;
+                tx.run("CREATE ()").await?.consume().await
+            })
+            .await
+    })
+    .unwrap();
+    assert_eq!(*attempts.lock().unwrap(), 2);
+    let w = world.lock().unwrap();
+    assert_eq!((w.connections, w.commits), (2, 1));
+}
+
+#[test]
+fn a_connection_lost_after_commit_was_sent_is_reported_and_not_retried() {
+    let world = World::new(|call| (call.tag == COMMIT).then_some(Reply::Cut));
+    let driver = driver(&world, Config::default());
+    let attempts = Arc::new(Mutex::new(0));
+    let err = block_on(async {
+        let mut session = driver.session();
+        let attempts = &attempts;
+        session
+            .execute_write(|mut tx| async move {
+                *attempts.lock().unwrap() += 1;
+                tx.run("CREATE ()").await?.consume().await
+            })
+            .await
+    })
+    .unwrap_err();
+    assert!(matches!(err, Error::IncompleteCommit { .. }), "{err}");
+    assert!(err.to_string().contains("not retried"));
+    assert!(!err.is_retryable());
+    assert_eq!(*attempts.lock().unwrap(), 1);
+    assert_eq!(
+        log(&world).iter().filter(|l| l.ends_with("COMMIT")).count(),
+        1
+    );
+}
+
+#[test]
+fn dropped_results_and_transactions_are_cleaned_up_before_reuse() {
+    let world = World::new(|_| None);
+    world.lock().unwrap().rows = |q| match q {
+        "RETURN 1" => vec![vec![Value::Integer(1)]],
+        _ => (0..10).map(|i| vec![Value::Integer(i)]).collect(),
+    };
+    let driver = driver(
+        &world,
+        Config::default()
+            .with_max_connection_pool_size(1)
+            .with_fetch_size(2),
+    );
+    block_on(async {
+        {
+            let mut session = driver.session();
+            let mut result = session.run("UNWIND").await?;
+            result.next().await.unwrap()?;
+        }
+        {
+            let mut session = driver.session();
+            let mut tx = session.begin_transaction().await?;
+            tx.run("UNWIND").await?.next().await.unwrap()?;
+        }
+        // Inside a transaction, a dropped result is DISCARDed and the transaction goes on.
+        let mut session = driver.session();
+        let mut tx = session.begin_transaction().await?;
+        drop(tx.run("UNWIND").await?);
+        let n = tx.run("RETURN 1").await?.single().await?.get_at::<i64>(0)?;
+        assert_eq!(n, 1);
+        tx.commit().await?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let log = log(&world);
+    assert_eq!(world.lock().unwrap().connections, 1, "{log:?}");
+    assert_eq!(
+        log.iter().filter(|l| l.ends_with("RESET")).count(),
+        2,
+        "{log:?}"
+    );
+    assert!(log.iter().any(|l| l.ends_with("DISCARD")), "{log:?}");
+}
+
+#[test]
+fn the_pool_times_out_when_every_connection_is_in_use() {
+    let world = World::new(|_| None);
+    let config = Config::default()
+        .with_max_connection_pool_size(1)
+        .with_connection_acquisition_timeout(Duration::from_millis(10));
+    let driver = driver(&world, config);
+    block_on(async {
+        let mut holder = driver.session();
+        let _tx = holder.begin_transaction().await?;
+        let err = driver
+            .session()
+            .run("RETURN 1")
+            .await
+            .err()
+            .expect("must time out");
+        assert!(
+            matches!(err, Error::AcquisitionTimeout { max_size: 1, .. }),
+            "{err}"
+        );
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn execute_query_uses_the_default_bookmark_manager() {
+    let world = World::new(|_| None);
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        driver.execute_query("CREATE ()").await?;
+        driver.execute_query(Query::new("RETURN 1")).await?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    // The second call's BEGIN carried the first call's bookmark: check via the manager.
+    assert_eq!(
+        driver
+            .execute_query_bookmark_manager()
+            .bookmarks()
+            .iter()
+            .collect::<Vec<_>>(),
+        ["bm-2"]
+    );
+}
