@@ -15,18 +15,20 @@ use super::{
 /// ([`ValueError::InvalidStructure`]), or nesting beyond `ctx.max_depth()`
 /// ([`ValueError::DepthLimitExceeded`]). After an error the decoder's position is unspecified.
 pub fn decode_value(dec: &mut Decoder, ctx: &ValueContext) -> Result<Value, ValueError> {
-    ValueDecoder { dec, ctx }.value(0)
+    ValueDecoder::new(dec, ctx).value(0)
 }
 
 /// Decodes the next value, which must be a map (e.g. message metadata or a parameter map).
 pub fn decode_map(dec: &mut Decoder, ctx: &ValueContext) -> Result<Map, ValueError> {
     let len = dec.read_map_header()?;
-    ValueDecoder { dec, ctx }.map_body(len, 1)
+    ValueDecoder::new(dec, ctx).map_body(len, 1)
 }
 
 struct ValueDecoder<'a> {
     dec: &'a mut Decoder,
     ctx: &'a ValueContext,
+    /// Nesting limit: the context's, or the decoder's own if that is stricter.
+    max_depth: usize,
 }
 
 /// Capacity to reserve for `len` elements: never more than the remaining input could hold
@@ -53,22 +55,28 @@ fn invalid(tag: u8, reason: String) -> ValueError {
     ValueError::InvalidStructure { tag, reason }
 }
 
-impl ValueDecoder<'_> {
-    /// Nesting limit: the context's, or the decoder's own if that is stricter.
-    fn max_depth(&self) -> usize {
-        self.ctx.max_depth().min(self.dec.limits().max_depth)
+impl<'a> ValueDecoder<'a> {
+    fn new(dec: &'a mut Decoder, ctx: &'a ValueContext) -> Self {
+        let max_depth = ctx.max_depth().min(dec.limits().max_depth);
+        ValueDecoder {
+            dec,
+            ctx,
+            max_depth,
+        }
     }
 
+    #[inline]
     fn check_depth(&self, depth: usize) -> Result<(), ValueError> {
-        if depth > self.max_depth() {
+        if depth > self.max_depth {
             return Err(ValueError::DepthLimitExceeded {
-                max_depth: self.max_depth(),
+                max_depth: self.max_depth,
                 offset: self.dec.position(),
             });
         }
         Ok(())
     }
 
+    #[inline]
     fn value(&mut self, depth: usize) -> Result<Value, ValueError> {
         let token = self.dec.next_token()?;
         self.value_from_token(token, depth)
