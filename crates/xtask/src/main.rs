@@ -1,0 +1,104 @@
+//! `cargo xtask`: Quiver's project automation (std only, so it builds in seconds on a fresh clone).
+//!
+//! - `cargo xtask server start|stop|status|env <name>`: local Bolt servers for tests, benchmarks and the
+//!   demo (`neo4j-5`, `neo4j-2026`, `neo4j-4.4`, `arcadedb`); see `tests/neo4j-server/README.md`.
+//! - `cargo xtask test [-- <cargo test args>]`: starts Neo4j 5.26 (unless `NEO4J_URI` is set), runs every
+//!   test step with the server's address in the environment, and stops what it started.
+
+mod process;
+mod servers;
+mod test_run;
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  server start  <name>     start a test server in the background (downloads it on first use)
+  server stop   <name|all> stop a server started by `server start`
+  server status [name]     show which servers run, their addresses and memory
+  server env    <name>     print `export ...` lines pointing tests at a running server
+  test [-- <args>]         start Neo4j 5.26 (unless NEO4J_URI is set), run every test step, stop it;
+                           <args> go to `cargo test`
+  demo | bench | testkit   (reserved; not implemented yet)
+
+servers: neo4j-5 (Bolt 7687, TLS 7688), neo4j-2026 (7697, TLS 7698), neo4j-4.4 (7707, TLS 7708),
+         arcadedb (7717, HTTP 2481)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<ExitCode, Error> {
+    let Some((command, rest)) = args.split_first() else {
+        println!("{USAGE}");
+        return Ok(ExitCode::from(2));
+    };
+    match command.as_str() {
+        "server" => servers::command(rest),
+        "test" => test_run::command(rest),
+        // Reserved for later work: each of these gets its own module; wire it in here.
+        "demo" | "bench" | "testkit" => Err(Error::NotImplemented(command.clone())),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => Err(Error::Usage(format!("unknown command `{other}`"))),
+    }
+}
+
+/// Everything that can stop an xtask command, worded so the user knows what to do next.
+#[derive(Debug)]
+pub(crate) enum Error {
+    /// The command line was wrong.
+    Usage(String),
+    /// An I/O operation on a file or process failed.
+    Io { what: String, source: io::Error },
+    /// A step failed; the message says which and where to look.
+    Failed(String),
+    /// A reserved command that has no implementation yet.
+    NotImplemented(String),
+}
+
+impl Error {
+    pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
+        let what = what.into();
+        move |source| Error::Io { what, source }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(message) => write!(f, "{message}\n\n{USAGE}"),
+            Error::Io { what, source } => write!(f, "{what}: {source}"),
+            Error::Failed(message) => f.write_str(message),
+            Error::NotImplemented(command) => write!(
+                f,
+                "`cargo xtask {command}` is reserved but not implemented yet (see crates/xtask/src/main.rs)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The repository root (xtask lives in `<root>/crates/xtask`).
+pub(crate) fn repo_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .and_then(Path::parent)
+        .map_or_else(|| manifest.to_path_buf(), Path::to_path_buf)
+}

@@ -1,0 +1,598 @@
+//! The test servers `cargo xtask server …` manages: what they are, how to build and start them, and
+//! how tests find them (environment variables).
+//!
+//! Layout, per server, under `<repo>/target/servers/<name>/`: `server.pid`, `server.log` (stdout and
+//! stderr of the server), `tls/public.crt` (the certificate to trust for TLS), `work/` (data, wiped at
+//! every start), plus build products (`classpath.txt` and `classes/` for Neo4j, `python/` for ArcadeDB).
+
+use std::fs::{self, File};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::{Error, process, repo_root};
+
+/// Password of the `neo4j` user (Neo4j) and `root` user (ArcadeDB) on every test server.
+pub(crate) const PASSWORD: &str = "quiver-test-password";
+
+/// What kind of program a server is, with what it needs to start.
+pub(crate) enum Kind {
+    /// Neo4j in-process via `neo4j-harness`, from the Maven project `tests/neo4j-server/<project>`.
+    Neo4j {
+        project: &'static str,
+        /// JDK homes to try in order; the first that exists wins, else `java` on PATH.
+        java_homes: &'static [&'static str],
+        jvm_args: &'static [&'static str],
+    },
+    /// ArcadeDB from PyPI (`arcadedb-embedded`), run with the JRE that ships in the wheel.
+    ArcadeDb {
+        version: &'static str,
+        http_port: u16,
+    },
+}
+
+/// One server `cargo xtask server` can start.
+pub(crate) struct Server {
+    pub(crate) name: &'static str,
+    pub(crate) bolt_port: u16,
+    /// Port of the TLS-capable Bolt listener, if the server has one.
+    pub(crate) tls_port: Option<u16>,
+    /// Prefix of the environment variables that point tests at this server (`<PREFIX>_URI`, …).
+    pub(crate) env_prefix: &'static str,
+    pub(crate) user: &'static str,
+    pub(crate) kind: Kind,
+}
+
+const JAVA_17: &[&str] = &["/usr/lib/jvm/java-17-openjdk-amd64"];
+const JAVA_25: &[&str] = &["/usr/lib/jvm/temurin-25-jdk-amd64"];
+/// Heap capped: the CI machine (2 cores) runs the server next to compiling and testing.
+const NEO4J_JVM: &[&str] = &[
+    "-Xms128m",
+    "-Xmx512m",
+    "-XX:+UseSerialGC",
+    "-XX:+ExitOnOutOfMemoryError",
+];
+/// Neo4j 4.4 predates Java 17's strong encapsulation.
+const NEO4J_44_JVM: &[&str] = &[
+    "-Xms128m",
+    "-Xmx512m",
+    "-XX:+UseSerialGC",
+    "-XX:+ExitOnOutOfMemoryError",
+    "--add-opens",
+    "java.base/java.lang=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/java.nio=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/sun.nio.ch=ALL-UNNAMED",
+];
+
+/// Every server, in the order `status` lists them.
+pub(crate) const SERVERS: &[Server] = &[
+    Server {
+        name: "neo4j-5",
+        bolt_port: 7687,
+        tls_port: Some(7688),
+        env_prefix: "NEO4J",
+        user: "neo4j",
+        kind: Kind::Neo4j {
+            project: "neo4j-5",
+            java_homes: JAVA_17,
+            jvm_args: NEO4J_JVM,
+        },
+    },
+    Server {
+        name: "neo4j-2026",
+        bolt_port: 7697,
+        tls_port: Some(7698),
+        env_prefix: "NEO4J_2026",
+        user: "neo4j",
+        kind: Kind::Neo4j {
+            project: "neo4j-2026",
+            java_homes: JAVA_25,
+            jvm_args: NEO4J_JVM,
+        },
+    },
+    Server {
+        name: "neo4j-4.4",
+        bolt_port: 7707,
+        tls_port: Some(7708),
+        env_prefix: "NEO4J_44",
+        user: "neo4j",
+        kind: Kind::Neo4j {
+            project: "neo4j-4.4",
+            java_homes: JAVA_17,
+            jvm_args: NEO4J_44_JVM,
+        },
+    },
+    Server {
+        name: "arcadedb",
+        bolt_port: 7717,
+        tls_port: None,
+        env_prefix: "ARCADEDB",
+        user: "root",
+        kind: Kind::ArcadeDb {
+            version: "26.10.2.post1",
+            http_port: 2481,
+        },
+    },
+];
+
+/// Looks a server up by name.
+pub(crate) fn find(name: &str) -> Result<&'static Server, Error> {
+    SERVERS
+        .iter()
+        .find(|server| server.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = SERVERS.iter().map(|server| server.name).collect();
+            Error::Usage(format!(
+                "unknown server `{name}`; known: {}",
+                names.join(", ")
+            ))
+        })
+}
+
+/// `cargo xtask server <start|stop|status|env> …`.
+pub(crate) fn command(args: &[String]) -> Result<ExitCode, Error> {
+    let action = args.first().map(String::as_str);
+    let name = args.get(1).map(String::as_str);
+    match (action, name) {
+        (Some("start"), Some(name)) => {
+            let server = find(name)?;
+            match server.start()? {
+                Started::Now { pid, seconds } => {
+                    println!("{} started (pid {pid}) in {seconds:.1} s", server.name);
+                }
+                Started::Already { pid } => {
+                    println!("{} is already running (pid {pid})", server.name)
+                }
+            }
+            print!("{}", server.describe());
+            Ok(ExitCode::SUCCESS)
+        }
+        (Some("stop"), Some(name)) => {
+            let targets: Vec<&Server> = if name == "all" {
+                SERVERS.iter().collect()
+            } else {
+                vec![find(name)?]
+            };
+            for server in targets {
+                match server.stop()? {
+                    Stopped::Terminated => println!("{} stopped", server.name),
+                    Stopped::Killed => {
+                        println!("{} did not stop on SIGTERM; killed it", server.name)
+                    }
+                    Stopped::NotRunning => println!("{} was not running", server.name),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        (Some("status"), name) => {
+            let targets: Vec<&Server> = match name {
+                None | Some("all") => SERVERS.iter().collect(),
+                Some(name) => vec![find(name)?],
+            };
+            for server in targets {
+                print!("{}", server.describe());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        (Some("env"), Some(name)) => {
+            let server = find(name)?;
+            if server.running_pid().is_none() {
+                return Err(Error::Failed(format!(
+                    "{} is not running; start it with `cargo xtask server start {}`",
+                    server.name, server.name
+                )));
+            }
+            for (key, value) in server.env() {
+                println!("export {key}='{value}'");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => Err(Error::Usage(
+            "usage: cargo xtask server <start|stop|status|env> <name>".into(),
+        )),
+    }
+}
+
+/// Result of [`Server::start`].
+pub(crate) enum Started {
+    Now { pid: u32, seconds: f64 },
+    Already { pid: u32 },
+}
+
+/// Result of [`Server::stop`].
+pub(crate) enum Stopped {
+    Terminated,
+    Killed,
+    NotRunning,
+}
+
+impl Server {
+    /// `<repo>/target/servers/<name>`.
+    pub(crate) fn dir(&self) -> PathBuf {
+        repo_root().join("target").join("servers").join(self.name)
+    }
+
+    fn pid_file(&self) -> PathBuf {
+        self.dir().join("server.pid")
+    }
+
+    pub(crate) fn log_file(&self) -> PathBuf {
+        self.dir().join("server.log")
+    }
+
+    /// The certificate clients trust for the TLS listener.
+    pub(crate) fn ca_file(&self) -> PathBuf {
+        self.dir().join("tls").join("public.crt")
+    }
+
+    /// Text every process of this server has on its command line (its own directory).
+    fn marker(&self) -> String {
+        self.dir().to_string_lossy().into_owned()
+    }
+
+    /// The pid of this server if a process we started is running.
+    pub(crate) fn running_pid(&self) -> Option<u32> {
+        let pid = process::read_pid(&self.pid_file())?;
+        process::is_ours(pid, &self.marker()).then_some(pid)
+    }
+
+    /// Environment variables that point tests at this server.
+    pub(crate) fn env(&self) -> Vec<(String, String)> {
+        let prefix = self.env_prefix;
+        let mut vars = vec![
+            (
+                format!("{prefix}_URI"),
+                format!("bolt://127.0.0.1:{}", self.bolt_port),
+            ),
+            (format!("{prefix}_USER"), self.user.to_owned()),
+            (format!("{prefix}_PASSWORD"), PASSWORD.to_owned()),
+        ];
+        if let Some(tls_port) = self.tls_port {
+            vars.push((
+                format!("{prefix}_TLS_URI"),
+                format!("bolt+s://127.0.0.1:{tls_port}"),
+            ));
+            vars.push((
+                format!("{prefix}_TLS_CA"),
+                self.ca_file().to_string_lossy().into_owned(),
+            ));
+        }
+        vars
+    }
+
+    /// One paragraph for `status`.
+    pub(crate) fn describe(&self) -> String {
+        let Some(pid) = self.running_pid() else {
+            return format!("{}: not running\n", self.name);
+        };
+        let rss = process::rss_kib(pid)
+            .map_or_else(String::new, |kib| format!(", RSS {} MiB", kib / 1024));
+        let mut text = format!(
+            "{}: running (pid {pid}{rss}), log {}\n",
+            self.name,
+            self.log_file().display()
+        );
+        for (key, value) in self.env() {
+            text.push_str(&format!("  {key}={value}\n"));
+        }
+        text
+    }
+
+    /// Builds the server if needed, starts it in the background and waits until it answers queries.
+    pub(crate) fn start(&self) -> Result<Started, Error> {
+        if let Some(pid) = self.running_pid() {
+            return Ok(Started::Already { pid });
+        }
+        let _ = fs::remove_file(self.pid_file());
+        let dir = self.dir();
+        fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
+        for port in [Some(self.bolt_port), self.tls_port].into_iter().flatten() {
+            let address = SocketAddr::from(([127, 0, 0, 1], port));
+            if TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok() {
+                return Err(Error::Failed(format!(
+                    "port {port} is already in use by a process xtask did not start; stop it, or point the \
+                     tests at it with NEO4J_URI"
+                )));
+            }
+        }
+        let started_at = Instant::now();
+        let mut command = match &self.kind {
+            Kind::Neo4j {
+                project,
+                java_homes,
+                jvm_args,
+            } => self.neo4j_command(project, java_homes, jvm_args)?,
+            Kind::ArcadeDb { version, http_port } => self.arcadedb_command(version, *http_port)?,
+        };
+        let work = dir.join("work");
+        if work.exists() {
+            fs::remove_dir_all(&work).map_err(Error::io(format!("clearing {}", work.display())))?;
+        }
+        fs::create_dir_all(&work).map_err(Error::io(format!("creating {}", work.display())))?;
+        let log_path = self.log_file();
+        let log = File::create(&log_path)
+            .map_err(Error::io(format!("creating {}", log_path.display())))?;
+        let log_err = log
+            .try_clone()
+            .map_err(Error::io("duplicating the log handle"))?;
+        {
+            use std::os::unix::process::CommandExt;
+            // Own process group: a Ctrl-C in the terminal that ran `server start` must not reach it.
+            command.process_group(0);
+        }
+        let mut child = command
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .spawn()
+            .map_err(Error::io(format!("starting {}", self.name)))?;
+        let pid = child.id();
+        fs::write(self.pid_file(), format!("{pid}\n"))
+            .map_err(Error::io("writing the pid file"))?;
+        match self.wait_ready(&mut child) {
+            Ok(()) => Ok(Started::Now {
+                pid,
+                seconds: started_at.elapsed().as_secs_f64(),
+            }),
+            Err(err) => {
+                let _ = process::terminate(pid, &self.marker(), Duration::from_secs(10));
+                let _ = child.wait();
+                let _ = fs::remove_file(self.pid_file());
+                Err(err)
+            }
+        }
+    }
+
+    fn ready_marker(&self) -> &'static str {
+        match self.kind {
+            Kind::Neo4j { .. } => "QUIVER-NEO4J-READY",
+            Kind::ArcadeDb { .. } => "ArcadeDB Server started",
+        }
+    }
+
+    fn wait_ready(&self, child: &mut Child) -> Result<(), Error> {
+        let timeout = std::env::var("QUIVER_SERVER_TIMEOUT_SECS")
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(300);
+        let deadline = Instant::now() + Duration::from_secs(timeout);
+        let log_path = self.log_file();
+        loop {
+            let log = fs::read(&log_path).unwrap_or_default();
+            if String::from_utf8_lossy(&log).contains(self.ready_marker()) {
+                return Ok(());
+            }
+            let failure = match child.try_wait() {
+                Ok(Some(status)) => Some(format!(
+                    "{} exited ({status}) before it was ready",
+                    self.name
+                )),
+                Ok(None) if Instant::now() > deadline => Some(format!(
+                    "{} was not ready after {timeout} s (QUIVER_SERVER_TIMEOUT_SECS)",
+                    self.name
+                )),
+                Ok(None) => None,
+                Err(err) => Some(format!("could not watch {}: {err}", self.name)),
+            };
+            if let Some(failure) = failure {
+                return Err(Error::Failed(format!(
+                    "{failure}; last lines of {}:\n{}",
+                    log_path.display(),
+                    process::tail(&log_path, 40)
+                )));
+            }
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Stops the server if we started it (SIGTERM, SIGKILL after 60 s) and removes its pid file.
+    pub(crate) fn stop(&self) -> Result<Stopped, Error> {
+        let Some(pid) = self.running_pid() else {
+            let _ = fs::remove_file(self.pid_file());
+            return Ok(Stopped::NotRunning);
+        };
+        let killed = process::terminate(pid, &self.marker(), Duration::from_secs(60))?;
+        let _ = fs::remove_file(self.pid_file());
+        Ok(if killed {
+            Stopped::Killed
+        } else {
+            Stopped::Terminated
+        })
+    }
+
+    fn neo4j_command(
+        &self,
+        project: &str,
+        java_homes: &[&str],
+        jvm_args: &[&str],
+    ) -> Result<Command, Error> {
+        let root = repo_root();
+        let dir = self.dir();
+        let java_home = java_homes
+            .iter()
+            .map(PathBuf::from)
+            .find(|home| home.join("bin/java").exists());
+        let tool = |name: &str| {
+            java_home
+                .as_ref()
+                .map_or_else(|| PathBuf::from(name), |home| home.join("bin").join(name))
+        };
+        let server_root = root.join("tests").join("neo4j-server");
+        let pom = server_root.join(project).join("pom.xml");
+
+        // 1. Resolve Neo4j's jars with Maven (offline first: after the first run ~/.m2 has them).
+        let classpath_file = dir.join("classpath.txt");
+        if is_stale(&classpath_file, std::slice::from_ref(&pom)) {
+            let maven = |offline: bool| {
+                let mut mvn = Command::new("mvn");
+                mvn.args(["-B", "-q"]);
+                if offline {
+                    mvn.arg("-o");
+                }
+                mvn.arg("-f")
+                    .arg(&pom)
+                    .arg("org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath")
+                    .arg(format!("-Dmdep.outputFile={}", classpath_file.display()));
+                if let Some(home) = &java_home {
+                    mvn.env("JAVA_HOME", home);
+                }
+                mvn
+            };
+            let offline = maven(true)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            if !offline.is_ok_and(|status| status.success()) {
+                println!(
+                    "{}: resolving Neo4j from Maven Central (first use; cached in ~/.m2)…",
+                    self.name
+                );
+                let status = maven(false)
+                    .status()
+                    .map_err(Error::io("running mvn (is Maven installed?)"))?;
+                if !status.success() {
+                    return Err(Error::Failed(format!(
+                        "mvn could not resolve {}",
+                        pom.display()
+                    )));
+                }
+            }
+        }
+        let classpath = fs::read_to_string(&classpath_file)
+            .map_err(Error::io(format!("reading {}", classpath_file.display())))?;
+        let classpath = classpath.trim();
+
+        // 2. Compile the launcher (shared sources + this line's ServerSettings.java).
+        let mut sources =
+            java_files(&server_root.join("launcher/src/main/java/quiver/testserver"))?;
+        sources.extend(java_files(&server_root.join(project).join("src"))?);
+        let classes = dir.join("classes");
+        let stamp = dir.join("classes.stamp");
+        let mut inputs = sources.clone();
+        inputs.push(classpath_file.clone());
+        if is_stale(&stamp, &inputs) {
+            if classes.exists() {
+                fs::remove_dir_all(&classes).map_err(Error::io("clearing old launcher classes"))?;
+            }
+            let status = Command::new(tool("javac"))
+                .arg("-nowarn")
+                .arg("-d")
+                .arg(&classes)
+                .arg("-cp")
+                .arg(classpath)
+                .args(&sources)
+                .status()
+                .map_err(Error::io("running javac"))?;
+            if !status.success() {
+                return Err(Error::Failed(format!(
+                    "javac could not compile the {} launcher",
+                    self.name
+                )));
+            }
+            fs::write(&stamp, b"").map_err(Error::io("writing the build stamp"))?;
+        }
+
+        // 3. The server command.
+        let mut java = Command::new(tool("java"));
+        java.args(jvm_args)
+            .arg("-cp")
+            .arg(format!("{}:{classpath}", classes.display()))
+            .arg("quiver.testserver.Main")
+            .arg("--bolt-port")
+            .arg(self.bolt_port.to_string())
+            .arg("--tls-port")
+            .arg(self.tls_port.unwrap_or(self.bolt_port + 1).to_string())
+            .arg("--password")
+            .arg(PASSWORD)
+            .arg("--work-dir")
+            .arg(dir.join("work"))
+            .arg("--tls-dir")
+            .arg(dir.join("tls"));
+        Ok(java)
+    }
+
+    fn arcadedb_command(&self, version: &str, http_port: u16) -> Result<Command, Error> {
+        let dir = self.dir();
+        let site = dir.join("python");
+        let package = site.join("arcadedb_embedded");
+        let stamp = dir.join(format!("arcadedb-{version}.installed"));
+        if !stamp.exists() {
+            println!(
+                "{}: installing arcadedb-embedded=={version} from PyPI (first use; pip caches it)…",
+                self.name
+            );
+            if site.exists() {
+                fs::remove_dir_all(&site)
+                    .map_err(Error::io("clearing the old ArcadeDB install"))?;
+            }
+            let status = Command::new("python3")
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--no-deps",
+                    "--target",
+                ])
+                .arg(&site)
+                .arg(format!("arcadedb-embedded=={version}"))
+                .status()
+                .map_err(Error::io("running python3 -m pip"))?;
+            if !status.success() {
+                return Err(Error::Failed(format!(
+                    "pip could not install arcadedb-embedded=={version}"
+                )));
+            }
+            fs::write(&stamp, b"").map_err(Error::io("writing the install stamp"))?;
+        }
+        let work = dir.join("work");
+        let mut java = Command::new(package.join("jre/bin/java"));
+        java.args(["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC"])
+            .arg("-cp")
+            .arg(format!("{}/jars/*", package.display()))
+            .arg(format!("-Darcadedb.server.rootPath={}", work.display()))
+            .arg(format!(
+                "-Darcadedb.server.databaseDirectory={}/databases",
+                work.display()
+            ))
+            .arg(format!("-Darcadedb.server.rootPassword={PASSWORD}"))
+            .arg("-Darcadedb.server.httpIncomingHost=127.0.0.1")
+            .arg(format!("-Darcadedb.server.httpIncomingPort={http_port}"))
+            .arg("-Darcadedb.server.plugins=Bolt:com.arcadedb.bolt.BoltProtocolPlugin")
+            // The Bolt plugin listens on every interface unless told otherwise.
+            .arg("-Darcadedb.bolt.host=127.0.0.1")
+            .arg(format!("-Darcadedb.bolt.port={}", self.bolt_port))
+            .arg("-Darcadedb.server.defaultDatabases=neo4j[root];g1[root]")
+            .arg("com.arcadedb.server.ArcadeDBServer");
+        Ok(java)
+    }
+}
+
+/// The `.java` files directly in `dir`, sorted.
+fn java_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let entries = fs::read_dir(dir).map_err(Error::io(format!("listing {}", dir.display())))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "java"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// True if `output` is missing or older than any of `inputs`.
+fn is_stale(output: &Path, inputs: &[PathBuf]) -> bool {
+    let modified = |path: &Path| fs::metadata(path).and_then(|meta| meta.modified()).ok();
+    let Some(built) = modified(output) else {
+        return true;
+    };
+    inputs
+        .iter()
+        .any(|input| modified(input).is_none_or(|time: SystemTime| time > built))
+}
