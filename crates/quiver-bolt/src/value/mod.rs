@@ -13,12 +13,34 @@
 //! | [`Vector`] `56`, [`Unsupported`] `3F` | no | no | no | yes |
 //!
 //! Structures a version does not define decode to [`Value::Unknown`], which keeps tag and
-//! fields and re-encodes byte for byte.
+//! fields and re-encodes byte for byte. A legacy zone-id date-time (4.4 without the patch) stays
+//! a [`LegacyDateTimeZoneId`] in local wall-clock seconds: turning it into a UTC instant needs a
+//! time zone database, which this crate deliberately does not carry. Legacy offset date-times
+//! (`46`) *are* converted (`utc = local - offset`), so a [`DateTime`] always holds UTC seconds.
 //!
-//! Decoding reads the decoder's tokens straight into [`Value`]s (no intermediate tree): scalars
-//! cost no allocation, strings and byte arrays share the message buffer, and only lists, maps
-//! and graph values allocate their containers. Nesting is limited by
-//! [`ValueContext::max_depth`].
+//! # Decoding
+//!
+//! [`decode_value`] reads the decoder's tokens straight into [`Value`]s (no intermediate
+//! PackStream tree): scalars cost no allocation, strings and byte arrays share the message
+//! buffer (zero-copy [`PackStr`] / [`Bytes`]), and only lists, maps and graph values allocate
+//! their containers, never more up front than the remaining input could fill. Nesting is
+//! limited to [`ValueContext::max_depth`] (or the decoder's own limit if stricter), without
+//! unbounded recursion. A structure with the wrong number or type of fields for the version is
+//! a protocol violation: [`ValueError::InvalidStructure`], never a panic.
+//!
+//! # Encoding
+//!
+//! [`encode_value`] / [`encode_map`] write parameters. Values that only come from the server —
+//! graph values and [`Unsupported`] — fail with [`ValueError::NotSendable`], as in the official
+//! drivers; values the version cannot carry fail with [`ValueError::NotSupportedByVersion`].
+//!
+//! # Also
+//!
+//! * `Display` prints values in a Cypher-like literal form (`date('2022-01-08')`,
+//!   `{name: "Ann"}`, `(:Person)-[:KNOWS]->(:Person)`), handy in logs and transcripts;
+//!   [`Value::type_name`] gives the Cypher type name.
+//! * Feature `chrono`: checked conversions between the temporal types and `chrono`'s
+//!   (`ChronoConversionError` explains out-of-range and lossy cases).
 //!
 //! ```
 //! use bytes::Bytes;
@@ -103,7 +125,10 @@ pub mod tag {
 /// A Bolt value: a PackStream value with the structures of the negotiated Bolt version resolved
 /// to typed values.
 ///
-/// Large, rare variants are boxed so that the common scalars stay small (a `Value` is 40 bytes).
+/// Large, rare variants (graph values, zone-id date-times, [`Unsupported`]) are boxed so that a
+/// `Value` stays 40 bytes: records are vectors of values, mostly small scalars. Build them with
+/// `Value::from(node)` etc.; `From` conversions also exist for Rust scalars, strings,
+/// `Vec<T>`, `Option<T>` (`None` is null) and plain PackStream values.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Value {
@@ -214,7 +239,9 @@ impl ValueContext {
         self.bolt6_types
     }
 
-    /// Maximum nesting depth of decoded values.
+    /// Maximum nesting depth of decoded values: every list, map and structure is one level, the
+    /// top-level value is level 0. Decoding uses the smaller of this and the decoder's own
+    /// `DecodeLimits::max_depth`.
     pub fn max_depth(&self) -> usize {
         self.max_depth
     }
