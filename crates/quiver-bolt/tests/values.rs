@@ -869,6 +869,19 @@ fn large_maps_with_repeated_keys_decode_last_wins() {
     assert_eq!(map.len(), 20);
     assert_eq!(map.keys().next().map(|k| k.as_str()), Some("k0"));
     assert_eq!(map.get("k7"), Some(&Value::Integer(107)));
+
+    // 40 distinct keys: kept as sent, in order
+    let mut bytes = vec![0xD8, 40];
+    for i in 0..40u8 {
+        bytes.extend(s(&format!("k{i}")));
+        bytes.push(i);
+    }
+    let value = decode(&bytes, &v5()).unwrap();
+    let map = value.as_map().unwrap();
+    assert_eq!(map.len(), 40);
+    let keys: Vec<String> = map.keys().map(|k| k.to_string()).collect();
+    let expected: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+    assert_eq!(keys, expected);
 }
 
 // ---------------------------------------------------------------------------------------------

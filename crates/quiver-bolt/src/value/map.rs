@@ -1,6 +1,6 @@
 //! [`Map`]: the ordered, string-keyed dictionary of Bolt values.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use quiver_packstream::PackStr;
@@ -126,6 +126,13 @@ impl Map {
                 map.insert(k, v);
             }
             return map;
+        }
+        let has_duplicate = {
+            let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
+            entries.iter().any(|(k, _)| !seen.insert(k.as_str()))
+        };
+        if !has_duplicate {
+            return Map { entries };
         }
         let mut index: HashMap<PackStr, usize> = HashMap::with_capacity(entries.len());
         let mut out: Vec<(PackStr, Value)> = Vec::with_capacity(entries.len());
