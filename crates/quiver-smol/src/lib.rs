@@ -73,10 +73,8 @@ impl Runtime for SmolRuntime {
         }
     }
 
-    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
-        async move {
-            Timer::at(deadline).await;
-        }
+    async fn sleep_until(&self, deadline: Instant) {
+        Timer::at(deadline).await;
     }
 }
 
