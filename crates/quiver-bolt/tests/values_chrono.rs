@@ -182,3 +182,44 @@ fn durations() {
     assert_eq!(bolt.months, 0);
     assert_eq!(TimeDelta::try_from(bolt), Ok(delta));
 }
+
+#[test]
+fn chrono_values_become_bolt_values() {
+    use quiver_bolt::value::Value;
+    assert_eq!(
+        Value::from(ymd(2022, 1, 8)),
+        Value::Date(Date { days: 19_000 })
+    );
+    assert_eq!(
+        Value::from(TimeDelta::seconds(90)),
+        Value::Duration(Duration {
+            seconds: 90,
+            ..Duration::default()
+        })
+    );
+    let t = NaiveTime::from_hms_opt(0, 0, 1).unwrap();
+    assert_eq!(
+        Value::try_from(t),
+        Ok(Value::LocalTime(LocalTime {
+            nanoseconds: 1_000_000_000
+        }))
+    );
+    let ndt = ymd(1970, 1, 2).and_hms_opt(0, 0, 0).unwrap();
+    assert_eq!(
+        Value::try_from(ndt),
+        Ok(Value::LocalDateTime(LocalDateTime {
+            seconds: 86_400,
+            nanoseconds: 0
+        }))
+    );
+    let utc = FixedOffset::east_opt(0).unwrap();
+    let aware = utc.from_utc_datetime(&ndt);
+    assert_eq!(
+        Value::try_from(aware),
+        Ok(Value::DateTime(DateTime {
+            seconds: 86_400,
+            nanoseconds: 0,
+            tz_offset_seconds: 0
+        }))
+    );
+}

@@ -11,10 +11,13 @@
 //! | [`LocalDateTime`] | [`NaiveDateTime`] | both, fallible |
 //! | [`DateTime`] | [`chrono::DateTime<FixedOffset>`] | both, fallible |
 //! | [`Duration`] | [`TimeDelta`] (`chrono::Duration`) | both; to chrono only without months, days counted as 86 400 s |
+//!
+//! The chrono types also convert straight into a [`Value`] (`From` for `NaiveDate` and
+//! `TimeDelta`, `TryFrom` for the others), handy for query parameters.
 
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
 
-use super::{Date, DateTime, Duration, LocalDateTime, LocalTime};
+use super::{Date, DateTime, Duration, LocalDateTime, LocalTime, Value};
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -201,5 +204,43 @@ impl TryFrom<Duration> for TimeDelta {
         days.checked_add(&seconds)
             .and_then(|t| t.checked_add(&nanos))
             .ok_or_else(|| out_of_range("seconds", d.seconds, target))
+    }
+}
+
+// Straight to `Value`, for parameters: `params.insert("day", naive_date)`.
+
+impl From<NaiveDate> for Value {
+    fn from(date: NaiveDate) -> Value {
+        Value::Date(date.into())
+    }
+}
+
+impl From<TimeDelta> for Value {
+    fn from(delta: TimeDelta) -> Value {
+        Value::Duration(delta.into())
+    }
+}
+
+impl TryFrom<NaiveTime> for Value {
+    type Error = ChronoConversionError;
+
+    fn try_from(time: NaiveTime) -> Result<Value, ChronoConversionError> {
+        LocalTime::try_from(time).map(Value::LocalTime)
+    }
+}
+
+impl TryFrom<NaiveDateTime> for Value {
+    type Error = ChronoConversionError;
+
+    fn try_from(dt: NaiveDateTime) -> Result<Value, ChronoConversionError> {
+        LocalDateTime::try_from(dt).map(Value::LocalDateTime)
+    }
+}
+
+impl TryFrom<chrono::DateTime<FixedOffset>> for Value {
+    type Error = ChronoConversionError;
+
+    fn try_from(dt: chrono::DateTime<FixedOffset>) -> Result<Value, ChronoConversionError> {
+        DateTime::try_from(dt).map(Value::DateTime)
     }
 }
