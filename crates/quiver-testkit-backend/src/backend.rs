@@ -1,0 +1,468 @@
+//! One suite connection: requests are read one at a time and answered in order. Driver-level
+//! requests are served here; everything about a session, its transactions and its results goes
+//! to that session's task (see [`crate::session`]).
+
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use quiver_tokio::{
+    AuthToken, BookmarkManager, Bookmarks, Config, Driver, Map, NotificationFilter, Query,
+    RetryConfig, RoutingControl, SessionConfig,
+};
+use serde_json::{Value as Json, json};
+use tokio::io::BufReader;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::convert::{self, map_from_json};
+use crate::errors::Shared;
+use crate::features;
+use crate::protocol::{
+    Request, backend_error, not_implemented, read_request, response, write_response,
+};
+use crate::session::{self, Command};
+
+/// Serve one suite connection until it closes.
+pub(crate) async fn serve_connection(stream: TcpStream) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    let mut backend = Backend::default();
+    loop {
+        let request = match read_request(&mut reader).await {
+            Ok(Some(request)) => request,
+            Ok(None) => break,
+            Err(crate::protocol::ReadError::Io(e)) => return Err(e),
+            Err(malformed) => {
+                write_response(&mut write, &backend_error(malformed.to_string())).await?;
+                continue;
+            }
+        };
+        let answer = backend.handle(request).await;
+        write_response(&mut write, &answer).await?;
+    }
+    backend.shutdown().await;
+    Ok(())
+}
+
+#[derive(Default)]
+struct Backend {
+    shared: Rc<Shared>,
+    drivers: HashMap<String, Driver>,
+    sessions: HashMap<String, mpsc::UnboundedSender<Command>>,
+    bookmark_managers: HashMap<String, BookmarkManager>,
+}
+
+/// A `Duration` from a millisecond field.
+fn millis(request: &Request, key: &str) -> Option<Duration> {
+    request
+        .int(key)
+        .map(|ms| Duration::from_millis(ms.max(0).unsigned_abs()))
+}
+
+/// An auth token from TestKit's `AuthorizationToken` object.
+pub(crate) fn auth_token(json: &Json) -> Result<AuthToken, String> {
+    let data = json.get("data").unwrap_or(json);
+    let text = |key: &str| data.get(key).and_then(Json::as_str).map(str::to_owned);
+    let scheme = text("scheme").ok_or("an auth token without a scheme")?;
+    Ok(match scheme.as_str() {
+        "basic" => {
+            let principal = text("principal").unwrap_or_default();
+            let credentials = text("credentials").unwrap_or_default();
+            match text("realm").filter(|r| !r.is_empty()) {
+                Some(realm) => AuthToken::basic_with_realm(principal, credentials, realm),
+                None => AuthToken::basic(principal, credentials),
+            }
+        }
+        "bearer" => AuthToken::bearer(text("credentials").unwrap_or_default()),
+        "kerberos" => AuthToken::kerberos(text("credentials").unwrap_or_default()),
+        "none" => AuthToken::none(),
+        _ => {
+            let parameters = match data.get("parameters") {
+                Some(p) if !p.is_null() => map_from_json(p)?,
+                _ => Map::new(),
+            };
+            AuthToken::custom(
+                scheme,
+                text("principal"),
+                text("credentials"),
+                text("realm"),
+                parameters,
+            )
+        }
+    })
+}
+
+/// Notification filters from `notificationsMinSeverity` / `notificationsDisabledCategories`.
+fn notification_filter(request: &Request) -> NotificationFilter {
+    let mut filter = NotificationFilter::default();
+    if let Some(severity) = request.str("notificationsMinSeverity") {
+        filter.minimum_severity = Some(severity.to_owned());
+    }
+    if let Some(categories) = request.field("notificationsDisabledCategories") {
+        filter.disabled_classifications = categories.as_array().map(|list| {
+            list.iter()
+                .filter_map(Json::as_str)
+                .map(str::to_owned)
+                .collect()
+        });
+    }
+    filter
+}
+
+impl Backend {
+    async fn shutdown(&mut self) {
+        self.sessions.clear();
+        for (_, driver) in self.drivers.drain() {
+            driver.close().await;
+        }
+    }
+
+    fn driver(&self, request: &Request, key: &str) -> Result<Driver, Json> {
+        let id = request.id(key).unwrap_or_default();
+        self.drivers
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| backend_error(format!("no driver with id {id:?}")))
+    }
+
+    async fn handle(&mut self, request: Request) -> Json {
+        match self.dispatch(request).await {
+            Ok(answer) | Err(answer) => answer,
+        }
+    }
+
+    async fn dispatch(&mut self, request: Request) -> Result<Json, Json> {
+        let name = request.name.as_str();
+        match name {
+            "StartTest" => {
+                let test = request.str("testName").unwrap_or_default();
+                Ok(match features::start_test(test) {
+                    (answer, Some(reason)) => response(answer, json!({ "reason": reason })),
+                    (answer, None) => response(answer, json!({})),
+                })
+            }
+            "StartSubTest" => {
+                let arguments = request
+                    .field("subtestArguments")
+                    .and_then(Json::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                Ok(match features::start_subtest(&arguments) {
+                    Some(reason) => response("SkipTest", json!({ "reason": reason })),
+                    None => response("RunTest", json!({})),
+                })
+            }
+            "GetFeatures" => Ok(response(
+                "FeatureList",
+                json!({ "features": features::FEATURES }),
+            )),
+            "NewDriver" => self.new_driver(&request),
+            "VerifyConnectivity" => {
+                let driver = self.driver(&request, "driverId")?;
+                match driver.verify_connectivity().await {
+                    Ok(()) => Ok(response("Driver", json!({ "id": request.id("driverId") }))),
+                    Err(e) => Err(self.shared.driver_error(e)),
+                }
+            }
+            "GetServerInfo" => {
+                let driver = self.driver(&request, "driverId")?;
+                match driver.get_server_info().await {
+                    Ok(info) => Ok(response("ServerInfo", convert::server_info_json(&info))),
+                    Err(e) => Err(self.shared.driver_error(e)),
+                }
+            }
+            "CheckMultiDBSupport" => {
+                let driver = self.driver(&request, "driverId")?;
+                match driver.supports_multi_db().await {
+                    Ok(available) => Ok(response(
+                        "MultiDBSupport",
+                        json!({ "id": request.id("driverId"), "available": available }),
+                    )),
+                    Err(e) => Err(self.shared.driver_error(e)),
+                }
+            }
+            "CheckSessionAuthSupport" => {
+                let driver = self.driver(&request, "driverId")?;
+                match driver.supports_session_auth().await {
+                    Ok(available) => Ok(response(
+                        "SessionAuthSupport",
+                        json!({ "id": request.id("driverId"), "available": available }),
+                    )),
+                    Err(e) => Err(self.shared.driver_error(e)),
+                }
+            }
+            "CheckDriverIsEncrypted" => {
+                let driver = self.driver(&request, "driverId")?;
+                Ok(response(
+                    "DriverIsEncrypted",
+                    json!({ "encrypted": driver.encrypted() }),
+                ))
+            }
+            "DriverClose" => {
+                let id = request.id("driverId").unwrap_or_default();
+                let driver = self.driver(&request, "driverId")?;
+                driver.close().await;
+                Ok(response("Driver", json!({ "id": id })))
+            }
+            "NewBookmarkManager" => {
+                if request.bool("bookmarksSupplierRegistered") == Some(true)
+                    || request.bool("bookmarksConsumerRegistered") == Some(true)
+                {
+                    return Err(not_implemented(
+                        "a bookmark manager with supplier/consumer callbacks",
+                        "Quiver's BookmarkManager has no user callbacks",
+                    ));
+                }
+                let initial: Bookmarks = request
+                    .field("initialBookmarks")
+                    .and_then(Json::as_array)
+                    .map(|list| list.iter().filter_map(Json::as_str).collect())
+                    .unwrap_or_default();
+                let id = self.shared.new_id();
+                self.bookmark_managers
+                    .insert(id.clone(), BookmarkManager::with_initial(initial));
+                Ok(response("BookmarkManager", json!({ "id": id })))
+            }
+            "BookmarkManagerClose" => {
+                let id = request.id("id").unwrap_or_default();
+                self.bookmark_managers.remove(&id);
+                Ok(response("BookmarkManager", json!({ "id": id })))
+            }
+            "NewSession" => self.new_session(&request),
+            "ExecuteQuery" => self.execute_query(&request).await,
+            _ => match self.session_of(&request) {
+                Some(session_id) => self.forward(&session_id, request).await,
+                None if session::handles(name) => Err(backend_error(format!(
+                    "{name}: no session owns the id in {:?}",
+                    request.data
+                ))),
+                None => Err(not_implemented(
+                    name,
+                    "Quiver has no public API for it (or the backend does not map it yet)",
+                )),
+            },
+        }
+    }
+
+    fn new_driver(&mut self, request: &Request) -> Result<Json, Json> {
+        let uri = request.str("uri").unwrap_or_default();
+        if request.id("authTokenManagerId").is_some() {
+            return Err(not_implemented(
+                "NewDriver with an auth token manager",
+                "Quiver has no auth token managers",
+            ));
+        }
+        for (key, what) in [
+            ("resolverRegistered", "custom address resolvers"),
+            ("domainNameResolverRegistered", "custom DNS resolvers"),
+        ] {
+            if request.bool(key) == Some(true) {
+                return Err(not_implemented(
+                    "NewDriver",
+                    &format!("Quiver has no {what}"),
+                ));
+            }
+        }
+        if request.field("clientCertificate").is_some()
+            || request.field("clientCertificateProviderId").is_some()
+        {
+            return Err(not_implemented(
+                "NewDriver with a client certificate",
+                "not mapped by the backend yet",
+            ));
+        }
+        if request.field("encrypted").is_some() || request.data.contains_key("trustedCertificates")
+        {
+            return Err(not_implemented(
+                "NewDriver with `encrypted`/`trustedCertificates`",
+                "Quiver takes encryption from the URI scheme (bolt+s, bolt+ssc)",
+            ));
+        }
+        let auth = match request.field("authorizationToken") {
+            Some(token) => auth_token(token).map_err(backend_error)?,
+            None => AuthToken::none(),
+        };
+        let mut config = Config::default();
+        if let Some(agent) = request.str("userAgent") {
+            config = config.with_user_agent(agent);
+        }
+        if let Some(timeout) = millis(request, "connectionTimeoutMs") {
+            config = config.with_connection_timeout(timeout);
+        }
+        if let Some(fetch_size) = request.int("fetchSize") {
+            config = config.with_fetch_size(fetch_size);
+        }
+        if let Some(max_retry_time) = millis(request, "maxTxRetryTimeMs") {
+            config = config.with_retry(RetryConfig {
+                max_retry_time,
+                ..RetryConfig::default()
+            });
+        }
+        if let Some(idle) = millis(request, "livenessCheckTimeoutMs") {
+            config = config.with_liveness_check_timeout(Some(idle));
+        }
+        if let Some(size) = request.int("maxConnectionPoolSize") {
+            config = config.with_max_connection_pool_size(usize::try_from(size).unwrap_or(0));
+        }
+        if let Some(timeout) = millis(request, "connectionAcquisitionTimeoutMs") {
+            config = config.with_connection_acquisition_timeout(timeout);
+        }
+        if request.bool("telemetryDisabled") == Some(true) {
+            config = config.with_telemetry(false);
+        }
+        let filter = notification_filter(request);
+        if !filter.is_empty() {
+            config = config.with_notifications(filter);
+        }
+        match Driver::with_config(uri, auth, config) {
+            Ok(driver) => {
+                let id = self.shared.new_id();
+                self.drivers.insert(id.clone(), driver);
+                Ok(response("Driver", json!({ "id": id })))
+            }
+            Err(e) => Err(self.shared.driver_error(e)),
+        }
+    }
+
+    fn new_session(&mut self, request: &Request) -> Result<Json, Json> {
+        let driver = self.driver(request, "driverId")?;
+        if request.field("authorizationToken").is_some() {
+            return Err(not_implemented(
+                "NewSession with an auth token",
+                "Quiver has no per-session authentication",
+            ));
+        }
+        let mut config = SessionConfig::new();
+        if request.str("accessMode") == Some("r") {
+            config = config.with_default_access_mode(quiver_tokio::AccessMode::Read);
+        }
+        if let Some(bookmarks) = request.field("bookmarks").and_then(Json::as_array) {
+            config = config.with_bookmarks(bookmarks.iter().filter_map(Json::as_str).collect());
+        }
+        if let Some(database) = request.str("database") {
+            config = config.with_database(database);
+        }
+        if let Some(fetch_size) = request.int("fetchSize") {
+            config = config.with_fetch_size(fetch_size);
+        }
+        if let Some(user) = request.str("impersonatedUser") {
+            config = config.with_impersonated_user(user);
+        }
+        if let Some(manager_id) = request.id("bookmarkManagerId") {
+            let manager = self
+                .bookmark_managers
+                .get(&manager_id)
+                .cloned()
+                .ok_or_else(|| backend_error(format!("no bookmark manager {manager_id:?}")))?;
+            config = config.with_bookmark_manager(manager);
+        }
+        let filter = notification_filter(request);
+        if !filter.is_empty() {
+            config = config.with_notifications(filter);
+        }
+        let id = self.shared.new_id();
+        let sender = session::spawn(driver.session_with(config), id.clone(), self.shared.clone());
+        self.sessions.insert(id.clone(), sender);
+        Ok(response("Session", json!({ "id": id })))
+    }
+
+    async fn execute_query(&mut self, request: &Request) -> Result<Json, Json> {
+        let driver = self.driver(request, "driverId")?;
+        let empty = json!({});
+        let config = request.field("config").unwrap_or(&empty);
+        if config
+            .get("authorizationToken")
+            .is_some_and(|t| !t.is_null())
+        {
+            return Err(not_implemented(
+                "ExecuteQuery with an auth token",
+                "Quiver has no per-query authentication",
+            ));
+        }
+        let parameters = match request.field("params") {
+            Some(params) => map_from_json(params).map_err(backend_error)?,
+            None => Map::new(),
+        };
+        let mut query = Query::new(request.str("cypher").unwrap_or_default()).params(parameters);
+        if let Some(meta) = config.get("txMeta").filter(|m| !m.is_null()) {
+            query = query.with_metadata(map_from_json(meta).map_err(backend_error)?);
+        }
+        if let Some(ms) = config.get("timeout").and_then(Json::as_i64) {
+            query = query.with_timeout(Duration::from_millis(ms.max(0).unsigned_abs()));
+        }
+        let mut call = driver.execute_query(query);
+        if let Some(database) = config.get("database").and_then(Json::as_str) {
+            call = call.database(database);
+        }
+        if config.get("routing").and_then(Json::as_str) == Some("r") {
+            call = call.routing(RoutingControl::Read);
+        }
+        if let Some(user) = config.get("impersonatedUser").and_then(Json::as_str) {
+            call = call.impersonate(user);
+        }
+        match config.get("bookmarkManagerId") {
+            Some(Json::Number(n)) if n.as_i64() == Some(-1) => call = call.bookmark_manager(None),
+            Some(id) if !id.is_null() => {
+                let id = match id {
+                    Json::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let manager = self
+                    .bookmark_managers
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| backend_error(format!("no bookmark manager {id:?}")))?;
+                call = call.bookmark_manager(Some(manager));
+            }
+            _ => {}
+        }
+        let eager = call.await.map_err(|e| self.shared.driver_error(e))?;
+        let keys: Vec<&str> = eager.keys.iter().map(|k| k.as_str()).collect();
+        let records = eager
+            .records
+            .iter()
+            .map(convert::record_json)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend_error)?;
+        let summary = convert::summary_json(&eager.summary).map_err(backend_error)?;
+        Ok(response(
+            "EagerResult",
+            json!({ "keys": keys, "records": records, "summary": summary }),
+        ))
+    }
+
+    /// The session a session/transaction/result request is about.
+    fn session_of(&self, request: &Request) -> Option<String> {
+        if let Some(id) = request.id("sessionId") {
+            return self.sessions.contains_key(&id).then_some(id);
+        }
+        ["txId", "resultId"]
+            .iter()
+            .find_map(|key| request.id(key))
+            .and_then(|id| self.shared.owner(&id))
+    }
+
+    async fn forward(&mut self, session_id: &str, request: Request) -> Result<Json, Json> {
+        let closes = request.name == "SessionClose";
+        let sender = self
+            .sessions
+            .get(session_id)
+            .ok_or_else(|| backend_error(format!("no session {session_id}")))?;
+        let (reply, answer) = oneshot::channel();
+        if sender.send(Command { request, reply }).is_err() {
+            return Err(backend_error(format!(
+                "the task of session {session_id} has ended"
+            )));
+        }
+        let answer = answer.await.map_err(|_| {
+            backend_error(format!(
+                "the task of session {session_id} ended without answering"
+            ))
+        })?;
+        if closes {
+            self.sessions.remove(session_id);
+        }
+        Ok(answer)
+    }
+}
