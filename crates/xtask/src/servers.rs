@@ -54,6 +54,15 @@ const NEO4J_JVM: &[&str] = &[
     "-XX:+UseSerialGC",
     "-XX:+ExitOnOutOfMemoryError",
 ];
+/// Java 25 warns loudly about JNA's native access and Netty's `sun.misc.Unsafe` use; allow both.
+const NEO4J_JAVA25_JVM: &[&str] = &[
+    "-Xms128m",
+    "-Xmx512m",
+    "-XX:+UseSerialGC",
+    "-XX:+ExitOnOutOfMemoryError",
+    "--enable-native-access=ALL-UNNAMED",
+    "--sun-misc-unsafe-memory-access=allow",
+];
 /// Neo4j 4.4 predates Java 17's strong encapsulation.
 const NEO4J_44_JVM: &[&str] = &[
     "-Xms128m",
