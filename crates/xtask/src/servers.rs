@@ -100,7 +100,7 @@ pub(crate) const SERVERS: &[Server] = &[
         kind: Kind::Neo4j {
             project: "neo4j-2026",
             java_homes: JAVA_25,
-            jvm_args: NEO4J_JVM,
+            jvm_args: NEO4J_JAVA25_JVM,
         },
     },
     Server {
