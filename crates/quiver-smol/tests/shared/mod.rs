@@ -1,0 +1,592 @@
+//! The driver's integration suite, written once and run on every runtime adapter.
+//!
+//! Each test is an `async fn` generic over the [`Runtime`]; an adapter's test file includes this
+//! module and instantiates every test with [`shared_suite!`]:
+//!
+//! ```ignore
+//! #[macro_use]
+//! #[path = "../../quiver-smol/tests/shared/mod.rs"] // from another adapter crate
+//! mod shared;
+//! shared_suite!(quiver_smol::SmolRuntime, smol::block_on);
+//! ```
+//!
+//! The server comes from NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD (defaults bolt://127.0.0.1:7687,
+//! neo4j, quiver-test-password; start one with `cargo xtask server start neo4j-5`). Without a
+//! reachable server every test fails saying how to start one: a missing server is never a pass.
+//! A test that needs something the server lacks asks the server (Bolt version, agent) and prints
+//! why it skips — there is no list of test names to skip.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use quiver_driver::{
+    AuthToken, BookmarkManager, Config, Driver, Error, Query, QueryType, RoutingControl, Runtime,
+    ServerErrorKind, SessionConfig, TransactionConfig, Value,
+};
+
+/// Instantiate every shared test for `$runtime`, each run with `$block_on(future)`.
+macro_rules! shared_suite {
+    ($runtime:ty, $block_on:path) => {
+        shared_suite!(@each $runtime, $block_on;
+            execute_query_returns_records_keys_and_summary,
+            results_stream_in_batches_with_backpressure,
+            single_and_consume_report_misuse_clearly,
+            server_errors_are_typed_and_the_session_recovers,
+            explicit_transactions_commit_roll_back_and_roll_back_when_dropped,
+            transaction_functions_and_bookmarks_give_causal_consistency,
+            fifty_concurrent_transaction_functions_over_a_pool_of_five,
+            a_transaction_timeout_is_enforced_by_the_server,
+            a_wrong_password_is_a_typed_authentication_error,
+            an_unreachable_server_is_a_connection_error,
+            dropped_results_and_transactions_leave_the_pool_usable,
+            server_info_capabilities_and_close,
+            values_round_trip_as_parameters,
+            nodes_carry_element_ids_from_bolt_5,
+            vectors_come_back_as_vectors_from_bolt_6,
+        );
+    };
+    (@each $runtime:ty, $block_on:path; $($test:ident,)*) => {$(
+        #[test]
+        fn $test() {
+            $block_on(shared::$test::<$runtime>())
+        }
+    )*};
+}
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+pub(crate) fn uri() -> String {
+    env("NEO4J_URI", "bolt://127.0.0.1:7687")
+}
+
+pub(crate) fn auth() -> AuthToken {
+    AuthToken::basic(
+        env("NEO4J_USER", "neo4j"),
+        env("NEO4J_PASSWORD", "quiver-test-password"),
+    )
+}
+
+async fn driver_with<R: Runtime + Default>(config: Config) -> Driver<R> {
+    let driver = Driver::<R>::with_config(&uri(), auth(), config).expect("valid driver config");
+    if let Err(e) = driver.verify_connectivity().await {
+        panic!(
+            "cannot reach Neo4j at {} ({e}); start it with `cargo xtask server start neo4j-5` \
+             (or set NEO4J_URI/NEO4J_USER/NEO4J_PASSWORD)",
+            uri()
+        );
+    }
+    driver
+}
+
+async fn driver<R: Runtime + Default>() -> Driver<R> {
+    driver_with(Config::default()).await
+}
+
+/// A label unique to one test run, so tests can run concurrently on one database.
+pub(crate) fn label(test: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("Quiver_{test}_{}_{nanos}", std::process::id())
+}
+
+/// Whether the server speaks at least Bolt `min`; prints why not (the test then skips).
+async fn server_supports<R: Runtime>(driver: &Driver<R>, min: (u8, u8), feature: &str) -> bool {
+    let info = driver.get_server_info().await.expect("server info");
+    let supported = info.protocol_version >= min;
+    if !supported {
+        eprintln!(
+            "skipped: {feature} needs Bolt {}.{}; {} negotiated Bolt {}.{}",
+            min.0, min.1, info.agent, info.protocol_version.0, info.protocol_version.1
+        );
+    }
+    supported
+}
+
+pub(crate) async fn execute_query_returns_records_keys_and_summary<R: Runtime + Default>() {
+    let driver = driver::<R>().await;
+    let l = label("names");
+    let created = driver
+        .execute_query(format!(
+            "UNWIND $names AS name CREATE (:{l} {{name: name}})"
+        ))
+        .param("names", vec!["Alice", "Bob", "Carol"])
+        .await
+        .unwrap();
+    assert_eq!(created.summary.counters.nodes_created, 3);
+    let result = driver
+        .execute_query(format!("MATCH (p:{l}) RETURN p.name AS name ORDER BY name"))
+        .routing(RoutingControl::Read)
+        .await
+        .unwrap();
+    assert_eq!(
+        result.keys.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        ["name"]
+    );
+    let names: Vec<String> = result
+        .records
+        .iter()
+        .map(|r| r.get("name").unwrap())
+        .collect();
+    assert_eq!(names, ["Alice", "Bob", "Carol"]);
+    assert!(
+        result.summary.server.agent.contains('/'),
+        "{}",
+        result.summary.server.agent
+    );
+    driver
+        .execute_query(format!("MATCH (n:{l}) DELETE n"))
+        .await
+        .unwrap();
+}
+
+pub(crate) async fn results_stream_in_batches_with_backpressure<R: Runtime + Default>() {
+    let driver = driver_with::<R>(Config::default().with_fetch_size(10)).await;
+    let mut session = driver.session();
+    let mut result = session
+        .run("UNWIND range(1, 95) AS i RETURN i, 'name-' + toString(i) AS s")
+        .await
+        .unwrap();
+    assert_eq!(result.keys().len(), 2);
+    assert_eq!(
+        result
+            .peek()
+            .await
+            .unwrap()
+            .unwrap()
+            .get::<i64>("i")
+            .unwrap(),
+        1
+    );
+    let batch = result.fetch(25).await.unwrap();
+    assert_eq!(batch.len(), 25);
+    assert_eq!(batch[24].get::<String>("s").unwrap(), "name-25");
+    assert_eq!(result.collect().await.unwrap().len(), 70);
+    let summary = result.consume().await.unwrap();
+    assert_eq!(summary.query_type, Some(QueryType::ReadOnly));
+    let one = session
+        .run("RETURN 1 AS one")
+        .await
+        .unwrap()
+        .single()
+        .await
+        .unwrap();
+    assert_eq!(one.get::<i64>("one").unwrap(), 1);
+}
+
+pub(crate) async fn single_and_consume_report_misuse_clearly<R: Runtime + Default>() {
+    let driver = driver::<R>().await;
+    let mut session = driver.session();
+    let err = session
+        .run("UNWIND [1, 2] AS x RETURN x")
+        .await
+        .unwrap()
+        .single()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ResultNotSingle {
+                found: "more than one"
+            }
+        ),
+        "{err}"
+    );
+    let err = session
+        .run("UNWIND [] AS x RETURN x")
+        .await
+        .unwrap()
+        .single()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::ResultNotSingle { found: "none" }),
+        "{err}"
+    );
+    let summary = session
+        .run("UNWIND range(1, 5000) AS x RETURN x")
+        .await
+        .unwrap()
+        .consume()
+        .await
+        .unwrap();
+    assert!(summary.result_consumed_after.is_some());
+}
+
+pub(crate) async fn server_errors_are_typed_and_the_session_recovers<R: Runtime + Default>() {
+    let driver = driver::<R>().await;
+    let mut session = driver.session();
+    let err = match session.run("RETURN 1 +").await {
+        Err(e) => e,
+        Ok(_) => panic!("a syntax error must fail"),
+    };
+    let server = err.as_server_error().expect("a server error");
+    assert_eq!(server.code, "Neo.ClientError.Statement.SyntaxError");
+    assert_eq!(server.kind(), ServerErrorKind::Client);
+    assert!(!err.is_retryable());
+    let r = session
+        .run("RETURN 2 AS two")
+        .await
+        .unwrap()
+        .single()
+        .await
+        .unwrap();
+    assert_eq!(r.get::<i64>("two").unwrap(), 2);
+}
+
+pub(crate) async fn explicit_transactions_commit_roll_back_and_roll_back_when_dropped<
+    R: Runtime + Default,
+>() {
+    let driver = driver::<R>().await;
+    let l = label("tx");
+    let mut session = driver.session();
+    let mut tx = session.begin_transaction().await.unwrap();
+    tx.run(format!("CREATE (:{l} {{v: 1}})"))
+        .await
+        .unwrap()
+        .consume()
+        .await
+        .unwrap();
+    tx.run(format!("CREATE (:{l} {{v: 2}})"))
+        .await
+        .unwrap()
+        .consume()
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = session.begin_transaction().await.unwrap();
+    tx.run(format!("CREATE (:{l} {{v: 3}})"))
+        .await
+        .unwrap()
+        .consume()
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    {
+        let mut tx = session.begin_transaction().await.unwrap();
+        tx.run(format!("CREATE (:{l} {{v: 4}})"))
+            .await
+            .unwrap()
+            .consume()
+            .await
+            .unwrap();
+    }
+    {
+        let mut tx = session.begin_transaction().await.unwrap();
+        let mut big = tx
+            .run("UNWIND range(1, 10000) AS i RETURN i")
+            .await
+            .unwrap();
+        let _ = big.next().await;
+        drop(big);
+        tx.run(format!("CREATE (:{l} {{v: 5}})"))
+            .await
+            .unwrap()
+            .consume()
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let values: Vec<i64> = session
+        .run(format!("MATCH (n:{l}) RETURN n.v AS v ORDER BY v"))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get("v").unwrap())
+        .collect();
+    assert_eq!(values, [1, 2, 5]);
+    session
+        .run(format!("MATCH (n:{l}) DELETE n"))
+        .await
+        .unwrap()
+        .consume()
+        .await
+        .unwrap();
+}
+
+pub(crate) async fn transaction_functions_and_bookmarks_give_causal_consistency<
+    R: Runtime + Default,
+>() {
+    let driver = driver::<R>().await;
+    let l = label("causal");
+    let mut writer = driver.session();
+    let create = Query::new(format!(
+        "CREATE (n:{l} {{v: $v}}) RETURN elementId(n) AS id"
+    ))
+    .param("v", 42);
+    let id: String = writer
+        .execute_write(|mut tx| {
+            let create = create.clone();
+            async move { tx.run(create).await?.single().await?.get("id") }
+        })
+        .await
+        .unwrap();
+    let bookmarks = writer.last_bookmarks();
+    assert_eq!(bookmarks.len(), 1);
+    let mut reader = driver.session_with(SessionConfig::new().with_bookmarks(bookmarks));
+    let read = Query::new(format!(
+        "MATCH (n:{l}) WHERE elementId(n) = $id RETURN n.v AS v"
+    ))
+    .param("id", id);
+    let v: i64 = reader
+        .execute_read(|mut tx| {
+            let read = read.clone();
+            async move { tx.run(read).await?.single().await?.get("v") }
+        })
+        .await
+        .unwrap();
+    assert_eq!(v, 42);
+
+    let manager = BookmarkManager::new();
+    let mut a = driver.session_with(SessionConfig::new().with_bookmark_manager(manager.clone()));
+    a.run(format!("CREATE (:{l} {{v: 43}})"))
+        .await
+        .unwrap()
+        .consume()
+        .await
+        .unwrap();
+    assert_eq!(manager.bookmarks().len(), 1);
+    let mut b = driver.session_with(SessionConfig::new().with_bookmark_manager(manager.clone()));
+    let count: i64 = b
+        .run(format!("MATCH (n:{l}) RETURN count(n) AS c"))
+        .await
+        .unwrap()
+        .single()
+        .await
+        .unwrap()
+        .get("c")
+        .unwrap();
+    assert_eq!(count, 2);
+    driver
+        .execute_query(format!("MATCH (n:{l}) DELETE n"))
+        .await
+        .unwrap();
+}
+
+pub(crate) async fn fifty_concurrent_transaction_functions_over_a_pool_of_five<
+    R: Runtime + Default,
+>() {
+    let driver = driver_with::<R>(Config::default().with_max_connection_pool_size(5)).await;
+    let l = label("concurrent");
+    let writes = (0..50i64).map(|i| {
+        let driver = driver.clone();
+        let create = Query::new(format!("CREATE (:{l} {{i: $i}})")).param("i", i);
+        async move {
+            let mut session = driver.session();
+            session
+                .execute_write(|mut tx| {
+                    let create = create.clone();
+                    async move { tx.run(create).await?.consume().await }
+                })
+                .await
+                .map(drop)
+        }
+    });
+    for outcome in join_all(writes).await {
+        outcome.unwrap();
+    }
+    let (total, _idle) = driver.pool_sizes();
+    assert!(total <= 5, "pool grew to {total}");
+    let r = driver
+        .execute_query(format!("MATCH (n:{l}) RETURN count(n) AS c, sum(n.i) AS s"))
+        .await
+        .unwrap();
+    assert_eq!(r.records[0].get::<i64>("c").unwrap(), 50);
+    assert_eq!(r.records[0].get::<i64>("s").unwrap(), 1225);
+    driver
+        .execute_query(format!("MATCH (n:{l}) DELETE n"))
+        .await
+        .unwrap();
+}
+
+pub(crate) async fn a_transaction_timeout_is_enforced_by_the_server<R: Runtime + Default>() {
+    let driver = driver::<R>().await;
+    let l = label("timeout");
+    driver
+        .execute_query(format!("CREATE (:{l})"))
+        .await
+        .unwrap();
+    let mut holder = driver.session();
+    let mut tx = holder.begin_transaction().await.unwrap();
+    tx.run(format!("MATCH (n:{l}) SET n.x = 1"))
+        .await
+        .unwrap()
+        .consume()
+        .await
+        .unwrap();
+    let mut waiter = driver.session();
+    let started = std::time::Instant::now();
+    let outcome = async {
+        let mut tx2 = waiter
+            .begin_transaction_with(
+                TransactionConfig::new().with_timeout(Duration::from_millis(500)),
+            )
+            .await?;
+        tx2.run(format!("MATCH (n:{l}) SET n.x = 2"))
+            .await?
+            .consume()
+            .await?;
+        tx2.commit().await
+    }
+    .await;
+    let err = outcome.expect_err("the transaction must time out");
+    let server = err
+        .as_server_error()
+        .unwrap_or_else(|| panic!("expected a server error, got {err}"));
+    assert!(server.code.contains("Transaction"), "{}", server.code);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    tx.rollback().await.unwrap();
+    driver
+        .execute_query(format!("MATCH (n:{l}) DELETE n"))
+        .await
+        .unwrap();
+}
+
+pub(crate) async fn a_wrong_password_is_a_typed_authentication_error<R: Runtime + Default>() {
+    let driver = Driver::<R>::new(&uri(), AuthToken::basic("neo4j", "not-the-password")).unwrap();
+    let err = driver.verify_connectivity().await.unwrap_err();
+    let server = err.as_server_error().unwrap_or_else(|| {
+        panic!(
+            "expected a server error (is Neo4j running? `cargo xtask server start neo4j-5`): {err}"
+        )
+    });
+    assert!(server.is_authentication_error(), "{}", server.code);
+    assert!(!err.is_retryable());
+}
+
+pub(crate) async fn an_unreachable_server_is_a_connection_error<R: Runtime + Default>() {
+    // Port 1 on localhost: nothing listens there, the connect is refused at once.
+    let config = Config::default().with_connection_timeout(Duration::from_secs(2));
+    let driver = Driver::<R>::with_config("bolt://127.0.0.1:1", auth(), config).unwrap();
+    let started = std::time::Instant::now();
+    let err = driver.verify_connectivity().await.unwrap_err();
+    assert!(matches!(err, Error::ServiceUnavailable { .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+pub(crate) async fn dropped_results_and_transactions_leave_the_pool_usable<R: Runtime + Default>() {
+    let driver = driver_with::<R>(Config::default().with_max_connection_pool_size(1)).await;
+    for _ in 0..3 {
+        let mut session = driver.session();
+        let mut result = session
+            .run("UNWIND range(1, 100000) AS i RETURN i")
+            .await
+            .unwrap();
+        let _ = result.next().await;
+    }
+    for _ in 0..3 {
+        let mut session = driver.session();
+        let mut tx = session.begin_transaction().await.unwrap();
+        let _ = tx
+            .run("UNWIND range(1, 100000) AS i RETURN i")
+            .await
+            .unwrap();
+    }
+    let r = driver.execute_query("RETURN 7 AS seven").await.unwrap();
+    assert_eq!(r.records[0].get::<i64>("seven").unwrap(), 7);
+    assert_eq!(driver.pool_sizes(), (1, 1));
+}
+
+pub(crate) async fn server_info_capabilities_and_close<R: Runtime + Default>() {
+    let driver = driver::<R>().await;
+    let info = driver.get_server_info().await.unwrap();
+    assert!(info.protocol_version >= (4, 4), "{info:?}");
+    assert!(!driver.encrypted());
+    if server_supports(&driver, (4, 0), "multiple databases").await {
+        assert!(driver.supports_multi_db().await.unwrap());
+        let mut session = driver.session_with(SessionConfig::new().with_database("system"));
+        let r = session
+            .run("SHOW DATABASES YIELD name")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        assert!(
+            r.iter()
+                .any(|r| r.get::<String>("name").unwrap() == "neo4j")
+        );
+    }
+    driver.close().await;
+    assert!(matches!(
+        driver.verify_connectivity().await,
+        Err(Error::DriverClosed)
+    ));
+}
+
+pub(crate) async fn values_round_trip_as_parameters<R: Runtime + Default>() {
+    let driver = driver::<R>().await;
+    let r = driver
+        .execute_query("RETURN $i AS i, $f AS f, $s AS s, $b AS b, $l AS l, $n AS n")
+        .param("i", -5i64)
+        .param("f", 1.5)
+        .param("s", "héllo")
+        .param("b", true)
+        .param("l", vec![1i64, 2, 3])
+        .param("n", Value::Null)
+        .await
+        .unwrap();
+    let rec = &r.records[0];
+    assert_eq!(rec.get::<i64>("i").unwrap(), -5);
+    assert_eq!(rec.get::<f64>("f").unwrap(), 1.5);
+    assert_eq!(rec.get::<String>("s").unwrap(), "héllo");
+    assert!(rec.get::<bool>("b").unwrap());
+    assert_eq!(rec.get::<Vec<i64>>("l").unwrap(), [1, 2, 3]);
+    assert_eq!(rec.get::<Option<i64>>("n").unwrap(), None);
+}
+
+pub(crate) async fn nodes_carry_element_ids_from_bolt_5<R: Runtime + Default>() {
+    let driver = driver::<R>().await;
+    if !server_supports(&driver, (5, 0), "element ids in node values").await {
+        return;
+    }
+    let l = label("element_id");
+    let r = driver
+        .execute_query(format!(
+            "CREATE (n:{l} {{v: 1}}) RETURN n, elementId(n) AS id"
+        ))
+        .await
+        .unwrap();
+    let node = r.records[0]
+        .value("n")
+        .and_then(Value::as_node)
+        .expect("a node")
+        .clone();
+    let id: String = r.records[0].get("id").unwrap();
+    assert_eq!(
+        node.element_id.as_ref().map(|e| e.as_str()),
+        Some(id.as_str())
+    );
+    assert_eq!(
+        node.labels.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+        [l.as_str()]
+    );
+    driver
+        .execute_query(format!("MATCH (n:{l}) DELETE n"))
+        .await
+        .unwrap();
+}
+
+pub(crate) async fn vectors_come_back_as_vectors_from_bolt_6<R: Runtime + Default>() {
+    let driver = driver::<R>().await;
+    if !server_supports(&driver, (6, 0), "the VECTOR type").await {
+        return;
+    }
+    let r = driver
+        .execute_query("RETURN vector([1, 2, 3], 3, INTEGER8) AS v")
+        .await
+        .unwrap();
+    let vector = r.records[0]
+        .value("v")
+        .and_then(Value::as_vector)
+        .expect("a vector");
+    assert_eq!(vector.len(), 3);
+}
