@@ -8,6 +8,7 @@
 mod process;
 mod servers;
 mod test_run;
+mod testkit;
 
 use std::fmt;
 use std::io;
@@ -24,7 +25,11 @@ commands:
   server env    <name>     print `export ...` lines pointing tests at a running server
   test [-- <args>]         start Neo4j 5.26 (unless NEO4J_URI is set), run every test step, stop it;
                            <args> go to `cargo test`
-  demo | bench | testkit   (reserved; not implemented yet)
+  testkit --testkit-dir DIR [--filter PATTERN] [--neo4j] [--debug]
+                           build the TestKit backend, run Neo4j's driver conformance suite
+                           (stub tests; with --neo4j also against a real server), print
+                           passed / failed / skipped per group
+  demo | bench             (reserved; not implemented yet)
 
 servers: neo4j-5 (Bolt 7687, TLS 7688), neo4j-2026 (7697, TLS 7698), neo4j-4.4 (7707, TLS 7708),
          arcadedb (7717, HTTP 2481)";
@@ -48,8 +53,9 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
     match command.as_str() {
         "server" => servers::command(rest),
         "test" => test_run::command(rest),
+        "testkit" => testkit::command(rest),
         // Reserved for later work: each of these gets its own module; wire it in here.
-        "demo" | "bench" | "testkit" => Err(Error::NotImplemented(command.clone())),
+        "demo" | "bench" => Err(Error::NotImplemented(command.clone())),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
