@@ -57,6 +57,14 @@ mod net;
 use executor::block_on;
 use net::BlockingRuntime;
 
+/// The runtime and executor behind the blocking API, exposed only so that the shared async
+/// integration suite can run on them too. Not part of the API: no semver guarantees.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::executor::block_on;
+    pub use crate::net::{BlockingRuntime, BlockingStream};
+}
+
 pub use quiver_driver::{
     AccessMode, AuthToken, BookmarkManager, Bookmarks, ClientCertificate, Config, ConversionError,
     Counters, DEFAULT_PORT, EagerResult, Error, FromValue, Map, Notification, NotificationFilter,

@@ -14,11 +14,11 @@ use crate::executor;
 
 /// The runtime of this crate: blocking sockets and the calling thread.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct BlockingRuntime;
+pub struct BlockingRuntime;
 
 /// A connected socket whose futures-io calls block and then return `Ready`.
 #[derive(Debug)]
-pub(crate) struct BlockingStream(TcpStream);
+pub struct BlockingStream(TcpStream);
 
 impl Runtime for BlockingRuntime {
     type Stream = BlockingStream;
