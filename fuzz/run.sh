@@ -35,7 +35,10 @@ if [ "${#targets[@]}" -eq 0 ]; then
     mapfile -t targets < <(cargo "${toolchain[@]}" fuzz list)
 fi
 
-cargo "${toolchain[@]}" fuzz build "${build_flags[@]}"
+# Build only the targets asked for, so one broken target does not block the others.
+for target in "${targets[@]}"; do
+    cargo "${toolchain[@]}" fuzz build "${build_flags[@]}" "$target"
+done
 
 mkdir -p logs
 status=0

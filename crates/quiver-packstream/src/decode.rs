@@ -14,6 +14,9 @@ use bytes::Bytes;
 use crate::marker;
 use crate::{Map, PackStr, Structure, Value};
 
+/// The most elements the tree decoder reserves up front for one container.
+const PREALLOC_LIMIT: usize = 1024;
+
 /// Limits that keep the decoder safe on hostile input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
@@ -410,6 +413,15 @@ impl Decoder {
         result
     }
 
+    /// How many elements to reserve for a container claiming `len` elements of at least
+    /// `min_bytes` each: never more than the remaining input could hold, and never more than
+    /// [`PREALLOC_LIMIT`] — otherwise every level of a deep input could each reserve room for
+    /// the whole remaining input (depth × input size); beyond the limit the `Vec` grows as
+    /// real elements arrive.
+    fn prealloc(&self, len: usize, min_bytes: usize) -> usize {
+        len.min(self.remaining() / min_bytes).min(PREALLOC_LIMIT)
+    }
+
     fn value_at_depth(&mut self, depth: usize) -> Result<Value, DecodeError> {
         let (header, next) = self.parse_header()?;
         Ok(match header {
@@ -440,7 +452,7 @@ impl Decoder {
             Header::List(len) => {
                 self.enter(depth)?;
                 self.pos = next;
-                let mut items = Vec::with_capacity(len.min(self.remaining()));
+                let mut items = Vec::with_capacity(self.prealloc(len, 1));
                 for _ in 0..len {
                     items.push(self.value_at_depth(depth + 1)?);
                 }
@@ -449,7 +461,7 @@ impl Decoder {
             Header::Structure(tag, len) => {
                 self.enter(depth)?;
                 self.pos = next;
-                let mut fields = Vec::with_capacity(len.min(self.remaining()));
+                let mut fields = Vec::with_capacity(self.prealloc(len, 1));
                 for _ in 0..len {
                     fields.push(self.value_at_depth(depth + 1)?);
                 }
@@ -459,7 +471,7 @@ impl Decoder {
                 self.enter(depth)?;
                 self.pos = next;
                 // Each entry needs at least two bytes (key marker and value marker).
-                let mut entries = Vec::with_capacity(len.min(self.remaining() / 2));
+                let mut entries = Vec::with_capacity(self.prealloc(len, 2));
                 for _ in 0..len {
                     let key = self.map_key_range()?;
                     let key = PackStr::from_validated(self.input.slice(key));
