@@ -95,3 +95,59 @@ pub(crate) fn tail(path: &Path, lines: usize) -> String {
     let start = all.len().saturating_sub(lines);
     all.get(start..).unwrap_or_default().join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_own_process_is_alive_and_matched_by_its_command_line() {
+        let pid = std::process::id();
+        let exe = std::env::current_exe().expect("test binary path");
+        let name = exe
+            .file_name()
+            .expect("file name")
+            .to_string_lossy()
+            .into_owned();
+        assert!(is_ours(pid, &name));
+        assert!(!is_ours(pid, "a marker no command line contains 7c1f0e"));
+        assert!(rss_kib(pid).is_some_and(|kib| kib > 0));
+    }
+
+    #[test]
+    fn terminate_ends_a_child_and_ignores_strangers() {
+        let marker = "quiver-xtask-terminate-test";
+        let mut child = Command::new("sh")
+            .args(["-c", "sleep 30", marker])
+            .spawn()
+            .expect("spawn sh");
+        let pid = child.id();
+        assert!(is_ours(pid, marker));
+        // A pid whose command line lacks the marker is left alone.
+        assert!(!terminate(pid, "some other server", Duration::from_secs(1)).expect("no-op"));
+        assert!(is_ours(pid, marker));
+        let killed = terminate(pid, marker, Duration::from_secs(10)).expect("terminate");
+        assert!(!killed, "sh ends on SIGTERM");
+        assert!(!child.wait().expect("reap").success());
+        assert!(!is_ours(pid, marker));
+    }
+
+    #[test]
+    fn pid_files_and_log_tails() {
+        let dir = std::env::temp_dir().join(format!("xtask-process-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("temp dir");
+        let pid_file = dir.join("server.pid");
+        assert_eq!(read_pid(&pid_file), None);
+        fs::write(&pid_file, "1234\n").expect("write");
+        assert_eq!(read_pid(&pid_file), Some(1234));
+        fs::write(&pid_file, "not a pid").expect("write");
+        assert_eq!(read_pid(&pid_file), None);
+
+        let log = dir.join("server.log");
+        fs::write(&log, "one\ntwo\nthree\n").expect("write");
+        assert_eq!(tail(&log, 2), "two\nthree");
+        assert_eq!(tail(&log, 10), "one\ntwo\nthree");
+        assert!(tail(&dir.join("missing.log"), 3).contains("no log"));
+        fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}

@@ -78,7 +78,7 @@ const NEO4J_44_JVM: &[&str] = &[
 ];
 
 /// Every server, in the order `status` lists them.
-pub(crate) const SERVERS: &[Server] = &[
+pub(crate) static SERVERS: &[Server] = &[
     Server {
         name: "neo4j-5",
         bolt_port: 7687,
@@ -604,4 +604,98 @@ fn is_stale(output: &Path, inputs: &[PathBuf]) -> bool {
     inputs
         .iter()
         .any(|input| modified(input).is_none_or(|time: SystemTime| time > built))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_server_has_distinct_ports_and_env_prefixes() {
+        let mut ports = Vec::new();
+        for server in SERVERS {
+            assert!(std::ptr::eq(
+                find(server.name).expect("find by name"),
+                server
+            ));
+            ports.push(server.bolt_port);
+            ports.extend(server.tls_port);
+            if let Kind::ArcadeDb { http_port, .. } = server.kind {
+                ports.push(http_port);
+            }
+        }
+        let count = ports.len();
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(ports.len(), count, "port clash: {ports:?}");
+        assert!(find("neo4j-3").is_err());
+    }
+
+    #[test]
+    fn neo4j_5_env_is_what_the_tests_read() {
+        let env = find("neo4j-5").expect("neo4j-5").env();
+        let get = |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        assert_eq!(get("NEO4J_URI"), Some("bolt://127.0.0.1:7687"));
+        assert_eq!(get("NEO4J_USER"), Some("neo4j"));
+        assert_eq!(get("NEO4J_PASSWORD"), Some(PASSWORD));
+        assert_eq!(get("NEO4J_TLS_URI"), Some("bolt+s://127.0.0.1:7688"));
+        assert!(
+            get("NEO4J_TLS_CA")
+                .is_some_and(|ca| ca.ends_with("target/servers/neo4j-5/tls/public.crt"))
+        );
+        let arcadedb = find("arcadedb").expect("arcadedb").env();
+        assert!(
+            arcadedb
+                .iter()
+                .all(|(key, _)| key.starts_with("ARCADEDB_") && !key.contains("TLS"))
+        );
+    }
+
+    #[test]
+    fn staleness_follows_modification_times() {
+        let dir = std::env::temp_dir().join(format!("xtask-stale-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("temp dir");
+        let input = dir.join("pom.xml");
+        let output = dir.join("classpath.txt");
+        fs::write(&input, "a").expect("write");
+        assert!(
+            is_stale(&output, std::slice::from_ref(&input)),
+            "missing output is stale"
+        );
+        thread::sleep(Duration::from_millis(20));
+        fs::write(&output, "b").expect("write");
+        assert!(!is_stale(&output, std::slice::from_ref(&input)));
+        thread::sleep(Duration::from_millis(20));
+        fs::write(&input, "c").expect("write");
+        assert!(
+            is_stale(&output, std::slice::from_ref(&input)),
+            "newer input makes it stale"
+        );
+        assert!(
+            is_stale(&output, &[dir.join("missing.java")]),
+            "missing input makes it stale"
+        );
+        fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn launcher_sources_exist_for_every_neo4j_line() {
+        let root = repo_root().join("tests/neo4j-server");
+        let shared = java_files(&root.join("launcher/src/main/java/quiver/testserver"))
+            .expect("shared sources");
+        assert!(shared.iter().any(|path| path.ends_with("Main.java")));
+        for server in SERVERS {
+            if let Kind::Neo4j { project, .. } = server.kind {
+                assert!(
+                    root.join(project).join("pom.xml").exists(),
+                    "{project}/pom.xml"
+                );
+                let own = java_files(&root.join(project).join("src")).expect("own sources");
+                assert!(
+                    own.iter().any(|path| path.ends_with("ServerSettings.java")),
+                    "{project}"
+                );
+            }
+        }
+    }
 }
