@@ -1,0 +1,42 @@
+//! `Driver::execute_query`: create a few people, then return their names.
+//!
+//! `cargo xtask server start neo4j-5 && cargo run -p quiver-async-std --example execute_query`
+//! (NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD override the local test server's defaults).
+
+use quiver_async_std::{AuthToken, Driver, RoutingControl};
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn main() -> Result<(), quiver_async_std::Error> {
+    async_std::task::block_on(async {
+        let driver = Driver::new(
+            &env("NEO4J_URI", "bolt://127.0.0.1:7687"),
+            AuthToken::basic(
+                env("NEO4J_USER", "neo4j"),
+                env("NEO4J_PASSWORD", "quiver-test-password"),
+            ),
+        )?;
+        driver
+            .execute_query("UNWIND $names AS name MERGE (:ExamplePerson {name: name})")
+            .param("names", vec!["Alice", "Bob", "Carol"])
+            .await?;
+        let result = driver
+            .execute_query("MATCH (p:ExamplePerson) RETURN p.name AS name ORDER BY name")
+            .routing(RoutingControl::Read)
+            .await?;
+        for record in &result.records {
+            println!("{}", record.get::<String>("name")?);
+        }
+        println!(
+            "({} records in {:?})",
+            result.records.len(),
+            result.summary.result_available_after
+        );
+        driver
+            .execute_query("MATCH (p:ExamplePerson) DELETE p")
+            .await?;
+        Ok(())
+    })
+}
