@@ -1,0 +1,44 @@
+//! A session whose `execute_write`/`execute_read` run transaction functions — plain closures. The
+//! driver commits, and retries the closure on transient errors (deadlocks, lost connections).
+//!
+//! `cargo xtask server start neo4j-5 && cargo run -p quiver-blocking --example transaction_function`
+
+use quiver_blocking::{AuthToken, Driver, Query};
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn main() -> Result<(), quiver_blocking::Error> {
+    let driver = Driver::new(
+        &env("NEO4J_URI", "bolt://127.0.0.1:7687"),
+        AuthToken::basic(
+            env("NEO4J_USER", "neo4j"),
+            env("NEO4J_PASSWORD", "quiver-test-password"),
+        ),
+    )?;
+    let mut session = driver.session();
+    let transfer = Query::new(
+        "MERGE (a:ExampleAccount {id: 1}) ON CREATE SET a.balance = 100
+         MERGE (b:ExampleAccount {id: 2}) ON CREATE SET b.balance = 0
+         SET a.balance = a.balance - $amount, b.balance = b.balance + $amount",
+    )
+    .param("amount", 30);
+    // The closure may run more than once: keep it free of side effects outside the database.
+    session.execute_write(|tx| tx.run(transfer.clone())?.consume())?;
+    let balances: Vec<(i64, i64)> = session.execute_read(|tx| {
+        tx.run("MATCH (a:ExampleAccount) RETURN a.id AS id, a.balance AS balance ORDER BY id")?
+            .map(|record| {
+                let record = record?;
+                Ok((record.get("id")?, record.get("balance")?))
+            })
+            .collect()
+    })?;
+    for (id, balance) in balances {
+        println!("account {id}: {balance}");
+    }
+    session
+        .run("MATCH (a:ExampleAccount) DELETE a")?
+        .consume()?;
+    Ok(())
+}
