@@ -4,7 +4,10 @@
 //!   demo (`neo4j-5`, `neo4j-2026`, `neo4j-4.4`, `arcadedb`); see `tests/neo4j-server/README.md`.
 //! - `cargo xtask test [-- <cargo test args>]`: starts Neo4j 5.26 (unless `NEO4J_URI` is set), runs every
 //!   test step with the server's address in the environment, and stops what it started.
+//! - `cargo xtask demo [--runtime <name>]`: starts Neo4j 5.26 (unless `NEO4J_URI` is set), runs the
+//!   `concurrent_transactions` example (tokio by default), and stops what it started.
 
+mod demo;
 mod process;
 mod servers;
 mod test_run;
@@ -29,7 +32,10 @@ commands:
                            build the TestKit backend, run Neo4j's driver conformance suite
                            (stub tests; with --neo4j also against a real server), print
                            passed / failed / skipped per group
-  demo | bench             (reserved; not implemented yet)
+  demo [--runtime tokio|smol|async-std|blocking] [-- <tasks> <writes>]
+                           start Neo4j 5.26 (unless NEO4J_URI is set), run the concurrent
+                           transactions example (tokio by default), stop the server
+  bench                    (reserved; not implemented yet)
 
 servers: neo4j-5 (Bolt 7687, TLS 7688), neo4j-2026 (7697, TLS 7698), neo4j-4.4 (7707, TLS 7708),
          arcadedb (7717, HTTP 2481)";
@@ -54,8 +60,9 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
         "server" => servers::command(rest),
         "test" => test_run::command(rest),
         "testkit" => testkit::command(rest),
+        "demo" => demo::command(rest),
         // Reserved for later work: each of these gets its own module; wire it in here.
-        "demo" | "bench" => Err(Error::NotImplemented(command.clone())),
+        "bench" => Err(Error::NotImplemented(command.clone())),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -531,33 +531,7 @@ impl Server {
         let package = site.join("arcadedb_embedded");
         let stamp = dir.join(format!("arcadedb-{version}.installed"));
         if !stamp.exists() {
-            println!(
-                "{}: installing arcadedb-embedded=={version} from PyPI (first use; pip caches it)…",
-                self.name
-            );
-            if site.exists() {
-                fs::remove_dir_all(&site)
-                    .map_err(Error::io("clearing the old ArcadeDB install"))?;
-            }
-            let status = Command::new("python3")
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--no-deps",
-                    "--target",
-                ])
-                .arg(&site)
-                .arg(format!("arcadedb-embedded=={version}"))
-                .status()
-                .map_err(Error::io("running python3 -m pip"))?;
-            if !status.success() {
-                return Err(Error::Failed(format!(
-                    "pip could not install arcadedb-embedded=={version}"
-                )));
-            }
+            install_arcadedb(version, &site)?;
             fs::write(&stamp, b"").map_err(Error::io("writing the install stamp"))?;
         }
         let work = dir.join("work");
@@ -580,6 +554,63 @@ impl Server {
             .arg("-Darcadedb.server.defaultDatabases=neo4j[root];g1[root]")
             .arg("com.arcadedb.server.ArcadeDBServer");
         Ok(java)
+    }
+}
+
+/// Installs the ArcadeDB wheel into `site` (`pip install --target`). The wheel is kept in
+/// `~/.cache/quiver/wheels`, so a fresh clone on the same machine installs it offline.
+fn install_arcadedb(version: &str, site: &Path) -> Result<(), Error> {
+    let requirement = format!("arcadedb-embedded=={version}");
+    let wheels = std::env::var_os("HOME")
+        .map_or_else(|| PathBuf::from("target"), PathBuf::from)
+        .join(".cache/quiver/wheels");
+    let pip = |args: &[&str]| {
+        let mut pip = Command::new("python3");
+        pip.args(["-m", "pip"]).args(args).args([
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+        ]);
+        pip
+    };
+    if site.exists() {
+        fs::remove_dir_all(site).map_err(Error::io("clearing the old ArcadeDB install"))?;
+    }
+    let offline = pip(&["install", "--no-index", "--find-links"])
+        .arg(&wheels)
+        .arg("--target")
+        .arg(site)
+        .arg(&requirement)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if offline.is_ok_and(|status| status.success()) {
+        return Ok(());
+    }
+    println!(
+        "arcadedb: downloading {requirement} from PyPI (first use; kept in {})…",
+        wheels.display()
+    );
+    let downloaded = pip(&["download", "--dest"])
+        .arg(&wheels)
+        .arg(&requirement)
+        .status()
+        .map_err(Error::io("running python3 -m pip"))?;
+    let installed = downloaded.success()
+        && pip(&["install", "--no-index", "--find-links"])
+            .arg(&wheels)
+            .arg("--target")
+            .arg(site)
+            .arg(&requirement)
+            .status()
+            .map_err(Error::io("running python3 -m pip"))?
+            .success();
+    if installed {
+        Ok(())
+    } else {
+        Err(Error::Failed(format!(
+            "pip could not download and install {requirement}"
+        )))
     }
 }
 
