@@ -1,0 +1,139 @@
+//! Dechunk + decode + hydrate throughput of a 100,000-record PULL stream through the whole
+//! `Connection` (input buffering, chunk reassembly, PackStream decoding, typed values, request
+//! matching, events). Records have three small fields: an int, a short string and a two-element
+//! list — `RECORD [i, "short string", [i, "a"]]`. The stream is fed in 64 KiB reads, as a socket
+//! would deliver it, and every event is drained.
+//!
+//! Run: `cargo bench -p quiver-bolt --bench records`. Criterion reports records/s (the
+//! `records` group) and bytes/s (the `bytes` group) for the same work.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use bytes::BytesMut;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use quiver_bolt::chunk::write_chunked;
+use quiver_bolt::value::Map;
+use quiver_bolt::*;
+use quiver_packstream::encode;
+
+const RECORDS: usize = 100_000;
+const READ_SIZE: usize = 64 * 1024;
+
+/// The server's bytes: 100,000 RECORDs and the final SUCCESS, chunked.
+fn stream() -> Vec<u8> {
+    let mut out = BytesMut::new();
+    let mut msg = BytesMut::new();
+    for i in 0..RECORDS as i64 {
+        msg.clear();
+        encode::write_struct_header(&mut msg, 0x71, 1).unwrap();
+        encode::write_list_header(&mut msg, 3).unwrap();
+        encode::write_int(&mut msg, i);
+        encode::write_str(&mut msg, "short string").unwrap();
+        encode::write_list_header(&mut msg, 2).unwrap();
+        encode::write_int(&mut msg, i);
+        encode::write_str(&mut msg, "a").unwrap();
+        write_chunked(&msg, &mut out);
+    }
+    write_chunked(b"\xb1\x70\xa1\x84type\x81r", &mut out);
+    out.to_vec()
+}
+
+/// A Bolt 5.8 connection with RUN answered and PULL {n: -1} in flight.
+fn streaming() -> Connection {
+    let now = Instant::now();
+    let mut conn = Connection::new(ConnectionConfig::default(), now);
+    let _ = conn.poll_transmit();
+    conn.handle_input(&[0, 0, 8, 5], now).unwrap();
+    conn.send(Request::Hello(Hello::new(AuthToken::none())))
+        .unwrap();
+    conn.handle_input(
+        b"\x00\x03\xb1\x70\xa0\x00\x00\x00\x03\xb1\x70\xa0\x00\x00",
+        now,
+    )
+    .unwrap();
+    conn.send(Request::run(
+        "UNWIND range(1, 100000) AS i RETURN i, 'short string', [i, 'a']",
+        Map::new(),
+    ))
+    .unwrap();
+    conn.send(Request::pull_all()).unwrap();
+    let _ = conn.poll_transmit();
+    conn.handle_input(
+        b"\x00\x11\xb1\x70\xa1\x86fields\x93\x81a\x81b\x81c\x00\x00",
+        now,
+    )
+    .unwrap();
+    while conn.poll_event().is_some() {}
+    conn
+}
+
+fn consume(template: &Connection, wire: &[u8]) -> usize {
+    let now = Instant::now();
+    let mut conn = template.clone();
+    let mut records = 0;
+    for read in wire.chunks(READ_SIZE) {
+        conn.handle_input(read, now).unwrap();
+        while let Some(event) = conn.poll_event() {
+            if let Event::Record { fields, .. } = event {
+                black_box(&fields);
+                records += 1;
+            }
+        }
+    }
+    assert_eq!(conn.server_state(), ServerState::Ready);
+    records
+}
+
+/// CPU time of this thread in nanoseconds (Linux `/proc/thread-self/schedstat`), if available.
+fn thread_cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
+/// Wall-clock numbers lie on a loaded machine; this prints throughput per second of CPU time
+/// actually spent on this thread (on Linux), next to criterion's wall-clock figures.
+fn cpu_time_figures(template: &Connection, wire: &[u8]) {
+    let rounds = 20;
+    let (Some(start), wall) = (thread_cpu_ns(), Instant::now()) else {
+        return;
+    };
+    for _ in 0..rounds {
+        black_box(consume(template, wire));
+    }
+    let Some(end) = thread_cpu_ns() else { return };
+    let cpu_s = (end - start) as f64 / 1e9;
+    let records = (rounds * RECORDS) as f64;
+    let bytes = (rounds * wire.len()) as f64;
+    println!(
+        "cpu-time: {:.2} M records/s, {:.1} MB/s ({} records of {} bytes on the wire, {:.3} s CPU, {:.3} s wall)",
+        records / cpu_s / 1e6,
+        bytes / cpu_s / 1e6,
+        RECORDS,
+        wire.len() / RECORDS,
+        cpu_s,
+        wall.elapsed().as_secs_f64()
+    );
+}
+
+fn bench(c: &mut Criterion) {
+    let wire = stream();
+    let template = streaming();
+    assert_eq!(consume(&template, &wire), RECORDS);
+    cpu_time_figures(&template, &wire);
+    for (group, throughput) in [
+        ("records", Throughput::Elements(RECORDS as u64)),
+        ("bytes", Throughput::Bytes(wire.len() as u64)),
+    ] {
+        let mut g = c.benchmark_group(group);
+        g.sample_size(20);
+        g.throughput(throughput);
+        g.bench_function("pull_100k_int_str_list", |b| {
+            b.iter(|| consume(&template, &wire))
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
