@@ -10,19 +10,30 @@ use libfuzzer_sys::fuzz_target;
 use quiver_bolt::value::{Map, Value};
 use quiver_bolt::*;
 
-const VERSIONS: [(u8, u8); 11] =
-    [(4, 4), (5, 0), (5, 1), (5, 2), (5, 3), (5, 4), (5, 5), (5, 6), (5, 7), (5, 8), (6, 0)];
+const VERSIONS: [(u8, u8); 11] = [
+    (4, 4),
+    (5, 0),
+    (5, 1),
+    (5, 2),
+    (5, 3),
+    (5, 4),
+    (5, 5),
+    (5, 6),
+    (5, 7),
+    (5, 8),
+    (6, 0),
+];
 
 /// Well-formed server messages (already chunked), to reach deep states quickly.
 const CANNED: [&[u8]; 8] = [
-    b"\x00\x03\xb1\x70\xa0\x00\x00",                                 // SUCCESS {}
-    b"\x00\x0d\xb1\x70\xa1\x88has_more\xc3\x00\x00",                 // SUCCESS {has_more: true}
-    b"\x00\x0d\xb1\x70\xa1\x86fields\x91\x81x\x00\x00",              // SUCCESS {fields: ["x"]}
-    b"\x00\x04\xb1\x71\x91\x01\x00\x00",                             // RECORD [1]
-    b"\x00\x02\xb0\x7e\x00\x00",                                     // IGNORED
-    b"\x00\x13\xb1\x7f\xa2\x84code\x81X\x87message\x81m\x00\x00",    // FAILURE {code, message}
-    b"\x00\x00",                                                     // NOOP
-    b"\x00\x0d\xb1\x70\xa1\x83qid\x05\x84db\x00\x00",                // truncated map: garbage
+    b"\x00\x03\xb1\x70\xa0\x00\x00",                    // SUCCESS {}
+    b"\x00\x0d\xb1\x70\xa1\x88has_more\xc3\x00\x00",    // SUCCESS {has_more: true}
+    b"\x00\x0d\xb1\x70\xa1\x86fields\x91\x81x\x00\x00", // SUCCESS {fields: ["x"]}
+    b"\x00\x04\xb1\x71\x91\x01\x00\x00",                // RECORD [1]
+    b"\x00\x02\xb0\x7e\x00\x00",                        // IGNORED
+    b"\x00\x13\xb1\x7f\xa2\x84code\x81X\x87message\x81m\x00\x00", // FAILURE {code, message}
+    b"\x00\x00",                                        // NOOP
+    b"\x00\x0d\xb1\x70\xa1\x83qid\x05\x84db\x00\x00",   // truncated map: garbage
 ];
 
 fn request(op: u8, arg: u8) -> Request {
@@ -33,7 +44,10 @@ fn request(op: u8, arg: u8) -> Request {
             params.insert("p", Value::Integer(i64::from(arg)));
             Request::run("RETURN $p", params)
         }
-        1 => Request::Pull { n, qid: if arg & 0x80 != 0 { 0 } else { -1 } },
+        1 => Request::Pull {
+            n,
+            qid: if arg & 0x80 != 0 { 0 } else { -1 },
+        },
         2 => Request::Discard { n, qid: -1 },
         3 => {
             let mut extra = TxExtra::default();
@@ -50,7 +64,10 @@ fn request(op: u8, arg: u8) -> Request {
         4 => Request::Commit,
         5 => Request::Rollback,
         6 => Request::Reset,
-        7 => Request::Route(Route { db: Some("neo4j".into()), ..Route::default() }),
+        7 => Request::Route(Route {
+            db: Some("neo4j".into()),
+            ..Route::default()
+        }),
         8 => Request::Telemetry(TelemetryApi::AutoCommit),
         9 => Request::Logoff,
         10 => Request::Logon(AuthToken::basic("u", "p")),
@@ -60,7 +77,9 @@ fn request(op: u8, arg: u8) -> Request {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&first, mut rest)) = data.split_first() else { return };
+    let Some((&first, mut rest)) = data.split_first() else {
+        return;
+    };
     let (major, minor) = VERSIONS[usize::from(first) % VERSIONS.len()];
     let mut now = Instant::now();
     let config = ConnectionConfig::default().with_max_message_size(4096);
@@ -68,15 +87,20 @@ fuzz_target!(|data: &[u8]| {
     let _ = conn.poll_transmit();
     if first & 0x80 != 0 {
         // Manifest handshake listing exactly the chosen version.
-        conn.handle_input(&[0, 0, 1, 0xFF, 1, 0, 0, minor, major, 0], now).unwrap();
+        conn.handle_input(&[0, 0, 1, 0xFF, 1, 0, 0, minor, major, 0], now)
+            .unwrap();
     } else {
         conn.handle_input(&[0, 0, minor, major], now).unwrap();
     }
     assert_eq!(conn.version(), Some(Version::new(major, minor)));
-    conn.send(Request::Hello(Hello::new(AuthToken::basic("neo4j", "pass")))).unwrap();
+    conn.send(Request::Hello(Hello::new(AuthToken::basic(
+        "neo4j", "pass",
+    ))))
+    .unwrap();
     let _ = conn.poll_transmit();
     // SUCCESS {hints: {connection.recv_timeout_seconds: 1}} (+ SUCCESS {} for LOGON).
-    let hello = b"\x00\x2c\xb1\x70\xa1\x85hints\xa1\xd0\x1fconnection.recv_timeout_seconds\x01\x00\x00";
+    let hello =
+        b"\x00\x2c\xb1\x70\xa1\x85hints\xa1\xd0\x1fconnection.recv_timeout_seconds\x01\x00\x00";
     conn.handle_input(hello, now).unwrap();
     if (major, minor) >= (5, 1) {
         conn.handle_input(CANNED[0], now).unwrap();
@@ -108,7 +132,10 @@ fuzz_target!(|data: &[u8]| {
             }
             3 => {
                 rest = rest.get(1..).unwrap_or_default();
-                if conn.handle_input(CANNED[usize::from(arg) % CANNED.len()], now).is_err() {
+                if conn
+                    .handle_input(CANNED[usize::from(arg) % CANNED.len()], now)
+                    .is_err()
+                {
                     assert!(conn.is_defunct());
                 }
             }
@@ -121,7 +148,11 @@ fuzz_target!(|data: &[u8]| {
         while conn.poll_event().is_some() {}
         let _ = conn.poll_transmit();
         let _ = conn.poll_timeout();
-        let _ = (conn.server_state(), conn.needs_reset(), conn.value_context());
+        let _ = (
+            conn.server_state(),
+            conn.needs_reset(),
+            conn.value_context(),
+        );
         if conn.is_defunct() {
             assert_eq!(conn.send(Request::Reset), Err(BoltError::Defunct));
             assert_eq!(conn.in_flight(), 0);
