@@ -118,10 +118,17 @@ mod tests {
     fn terminate_ends_a_child_and_ignores_strangers() {
         let marker = "quiver-xtask-terminate-test";
         let mut child = Command::new("sh")
-            .args(["-c", "sleep 30", marker])
+            // `; :` keeps sh from exec'ing sleep, so the marker ($0) stays on its command line.
+            .args(["-c", "sleep 30; :", marker])
+            .stdout(Stdio::null())
             .spawn()
             .expect("spawn sh");
         let pid = child.id();
+        // Until exec, the forked child still shows the test binary's command line.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !is_ours(pid, marker) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
         assert!(is_ours(pid, marker));
         // A pid whose command line lacks the marker is left alone.
         assert!(!terminate(pid, "some other server", Duration::from_secs(1)).expect("no-op"));
