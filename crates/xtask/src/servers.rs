@@ -564,9 +564,13 @@ fn install_arcadedb(version: &str, site: &Path) -> Result<(), Error> {
     let wheels = std::env::var_os("HOME")
         .map_or_else(|| PathBuf::from("target"), PathBuf::from)
         .join(".cache/quiver/wheels");
-    let pip = |args: &[&str]| {
+    // `python3 -m pip <subcommand> <common flags>`; callers append the rest.
+    let pip = |subcommand: &str| {
         let mut pip = Command::new("python3");
-        pip.args(["-m", "pip"]).args(args).args([
+        pip.args([
+            "-m",
+            "pip",
+            subcommand,
             "--quiet",
             "--disable-pip-version-check",
             "--no-deps",
@@ -576,7 +580,8 @@ fn install_arcadedb(version: &str, site: &Path) -> Result<(), Error> {
     if site.exists() {
         fs::remove_dir_all(site).map_err(Error::io("clearing the old ArcadeDB install"))?;
     }
-    let offline = pip(&["install", "--no-index", "--find-links"])
+    let offline = pip("install")
+        .args(["--no-index", "--find-links"])
         .arg(&wheels)
         .arg("--target")
         .arg(site)
@@ -591,13 +596,15 @@ fn install_arcadedb(version: &str, site: &Path) -> Result<(), Error> {
         "arcadedb: downloading {requirement} from PyPI (first use; kept in {})…",
         wheels.display()
     );
-    let downloaded = pip(&["download", "--dest"])
+    let downloaded = pip("download")
+        .arg("--dest")
         .arg(&wheels)
         .arg(&requirement)
         .status()
         .map_err(Error::io("running python3 -m pip"))?;
     let installed = downloaded.success()
-        && pip(&["install", "--no-index", "--find-links"])
+        && pip("install")
+            .args(["--no-index", "--find-links"])
             .arg(&wheels)
             .arg("--target")
             .arg(site)
