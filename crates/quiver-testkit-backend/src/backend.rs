@@ -79,7 +79,10 @@ pub(crate) fn auth_token(json: &Json) -> Result<AuthToken, String> {
         "none" => AuthToken::none(),
         _ => {
             let parameters = match data.get("parameters") {
-                Some(p) if !p.is_null() => map_from_json(p)?,
+                Some(p) if !p.is_null() => match convert::value_from_plain_json(p)? {
+                    quiver_tokio::Value::Map(map) => map,
+                    _ => return Err("auth token parameters are not a map".into()),
+                },
                 _ => Map::new(),
             };
             AuthToken::custom(
@@ -231,6 +234,11 @@ impl Backend {
             }
             "NewSession" => self.new_session(&request),
             "ExecuteQuery" => self.execute_query(&request).await,
+            // Closing a session twice (the suite's clean-up after a failed close) is harmless.
+            "SessionClose" if self.session_of(&request).is_none() => Ok(response(
+                "Session",
+                json!({ "id": request.id("sessionId") }),
+            )),
             _ => match self.session_of(&request) {
                 Some(session_id) => self.forward(&session_id, request).await,
                 None if session::handles(name) => Err(backend_error(format!(

@@ -405,6 +405,42 @@ pub(crate) fn map_from_json(json: &Json) -> Result<Map, String> {
     }
 }
 
+/// Plain JSON as a Quiver value (auth token parameters come this way); objects that are
+/// TestKit Cypher values are decoded as such.
+pub(crate) fn value_from_plain_json(json: &Json) -> Result<Value, String> {
+    Ok(match json {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Boolean(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Integer(i),
+            None => Value::Float(n.as_f64().ok_or_else(|| format!("bad number {n}"))?),
+        },
+        Json::String(s) => Value::String(PackStr::from(s.as_str())),
+        Json::Array(items) => Value::List(
+            items
+                .iter()
+                .map(value_from_plain_json)
+                .collect::<Result<_, _>>()?,
+        ),
+        Json::Object(object) => {
+            let is_cypher = object
+                .get("name")
+                .and_then(Json::as_str)
+                .is_some_and(|name| name.starts_with("Cypher"))
+                && object.contains_key("data");
+            if is_cypher {
+                return value_from_json(json);
+            }
+            Value::Map(
+                object
+                    .iter()
+                    .map(|(k, v)| value_from_plain_json(v).map(|v| (k.as_str(), v)))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+    })
+}
+
 /// A Quiver value as plain JSON (no `Cypher*` wrappers), as TestKit wants notifications, plans
 /// and profiles. Values without a plain JSON form become their display text.
 pub(crate) fn plain_json(value: &Value) -> Json {
@@ -547,6 +583,14 @@ mod tests {
         assert_eq!(out["data"]["day"], 4);
         assert_eq!(out["data"]["utc_offset_s"], 3600);
         assert!(value_from_json(&json!({"name": "Node", "data": {}})).is_err());
+        let plain = value_from_plain_json(&json!({"a": true, "b": [1, 2.5, "x"],
+            "c": {"name": "CypherInt", "data": {"value": 7}}}))
+        .unwrap();
+        let Value::Map(plain) = plain else {
+            panic!("not a map")
+        };
+        assert_eq!(plain.get("a"), Some(&Value::Boolean(true)));
+        assert_eq!(plain.get("c"), Some(&Value::Integer(7)));
     }
 
     #[test]

@@ -36,7 +36,7 @@ const MODULE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 /// counted on its own. Only tests defined in the module itself run (modules import each
 /// other's test classes).
 const RUNNER: &str = r#"
-import sys, unittest
+import re, sys, unittest
 out = open(sys.argv[1], "w")
 log = open(sys.argv[2], "w")
 RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
@@ -54,8 +54,12 @@ class Result(unittest.TestResult):
     def _err(self, test, err):
         text = self._exc_info_to_string(err, test)
         log.write("=" * 70 + "\n" + test.id() + "\n" + text + "\n")
-        lines = [l for l in text.strip().splitlines() if l.strip()]
-        return lines[-1].strip() if lines else ""
+        lines = [l.strip() for l in text.strip().splitlines() if l.strip()]
+        # The exception line, not the tail of an assertion diff.
+        for line in reversed(lines):
+            if re.match(r"^[\w.]+(Error|Exception|Exit)\b", line):
+                return line
+        return lines[-1] if lines else ""
     def addSuccess(self, test):
         self._set(test, "passed")
     def addFailure(self, test, err):
