@@ -2,9 +2,10 @@
 //!
 //! Nothing here is an async runtime: no reactor, no task queue, no thread. The futures it runs
 //! are the driver's, over [`BlockingStream`](crate::net::BlockingStream)s whose reads and writes
-//! block and then return `Ready`; they return `Pending` only when they wait for another thread
-//! (a free pooled connection, woken through `event-listener`) or for a time
-//! ([`Sleep`](crate::net::Sleep), which records its deadline here so that the park times out).
+//! block the thread; they return `Pending` only when they wait for another thread (a free pooled
+//! connection, woken through `event-listener`), for a time ([`Sleep`](crate::net::Sleep), which
+//! records its deadline here so that the park times out), or once before a read blocks (waking
+//! themselves at once).
 
 use std::cell::Cell;
 use std::future::Future;

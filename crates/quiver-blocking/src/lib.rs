@@ -30,10 +30,11 @@
 //! start. It runs the *same* `quiver-driver` code as the async adapters — one code path for
 //! pooling, retries, bookmarks and results — with three small pieces:
 //!
-//! * **Sockets**: `std::net::TcpStream` behind the futures-io traits. A read or write blocks the
-//!   calling thread and returns `Ready`, so a driver future never waits on the network in
-//!   `Pending`. Read and write timeouts are socket options (`set_read_timeout`), set from the
-//!   deadline the driver passes down before every I/O.
+//! * **Sockets**: `std::net::TcpStream` behind the futures-io traits. A write blocks the calling
+//!   thread and returns `Ready`; a read with nothing to read returns `Pending` once (waking
+//!   itself, so TLS can first send what it has queued — see `BlockingStream`) and then blocks.
+//!   Read and write timeouts are socket options (`set_read_timeout`), set from the deadline the
+//!   driver passes down before every I/O.
 //! * **Sleeping** (retry back-off, waiting for a free pooled connection) records its deadline in a
 //!   thread-local that the executor reads to time out its park.
 //! * **The executor** is a `block_on`: poll the one future on the calling thread; when it is

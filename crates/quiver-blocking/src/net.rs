@@ -16,9 +16,32 @@ use crate::executor;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BlockingRuntime;
 
-/// A connected socket whose futures-io calls block and then return `Ready`.
+/// A connected socket whose futures-io calls block and then return `Ready` — except that a read
+/// with nothing to read first returns `Pending` once (waking itself) before it blocks.
+///
+/// That one yield is what makes TLS work: futures-rustls reads "until it would block" during the
+/// handshake, even when rustls has its own Finished message queued to send. A read that blocked
+/// right away would wait for the server, which waits for that Finished: a deadlock until the
+/// server's handshake timeout. Given one `Pending`, futures-rustls writes what it has queued
+/// first. Writing resets the yield, so the read after a write yields again.
 #[derive(Debug)]
-pub struct BlockingStream(TcpStream);
+pub struct BlockingStream {
+    socket: TcpStream,
+    /// The socket is in non-blocking mode (for the read attempt before a yield).
+    nonblocking: bool,
+    /// The last read returned `Pending` and nothing was written since: the next read blocks.
+    yielded: bool,
+}
+
+impl BlockingStream {
+    fn set_nonblocking(&mut self, nonblocking: bool) -> io::Result<()> {
+        if self.nonblocking != nonblocking {
+            self.socket.set_nonblocking(nonblocking)?;
+            self.nonblocking = nonblocking;
+        }
+        Ok(())
+    }
+}
 
 impl Runtime for BlockingRuntime {
     type Stream = BlockingStream;
@@ -41,8 +64,8 @@ impl Runtime for BlockingRuntime {
             d.saturating_duration_since(Instant::now())
                 .max(Duration::from_millis(1))
         });
-        stream.0.set_read_timeout(timeout)?;
-        stream.0.set_write_timeout(timeout)
+        stream.socket.set_read_timeout(timeout)?;
+        stream.socket.set_write_timeout(timeout)
     }
 }
 
@@ -72,7 +95,20 @@ fn connect(target: &ConnectTarget) -> io::Result<BlockingStream> {
                 if target.keep_alive {
                     socket2::SockRef::from(&stream).set_keepalive(true)?;
                 }
-                return Ok(BlockingStream(stream));
+                // Bounds the TLS handshake, which runs before the driver sets its own deadlines.
+                if let Some(left) = target
+                    .deadline
+                    .map(|d| d.saturating_duration_since(Instant::now()))
+                {
+                    let left = Some(left.max(Duration::from_millis(1)));
+                    stream.set_read_timeout(left)?;
+                    stream.set_write_timeout(left)?;
+                }
+                return Ok(BlockingStream {
+                    socket: stream,
+                    nonblocking: false,
+                    yielded: false,
+                });
             }
             Err(e) => last_error = e,
         }
@@ -113,11 +149,25 @@ fn retry<T>(mut call: impl FnMut() -> io::Result<T>) -> Poll<io::Result<T>> {
 impl AsyncRead for BlockingStream {
     fn poll_read(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let stream = &mut self.get_mut().0;
-        retry(|| stream.read(buf))
+        let this = self.get_mut();
+        if this.yielded {
+            this.yielded = false;
+            this.set_nonblocking(false)?;
+            return retry(|| this.socket.read(buf));
+        }
+        this.set_nonblocking(true)?;
+        match retry(|| this.socket.read(buf)) {
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                this.yielded = true;
+                // Poll again at once: the caller gets one chance to write before the read blocks.
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            ready => ready,
+        }
     }
 }
 
@@ -127,14 +177,16 @@ impl AsyncWrite for BlockingStream {
         _cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let stream = &mut self.get_mut().0;
-        retry(|| stream.write(buf))
+        let this = self.get_mut();
+        this.yielded = false;
+        this.set_nonblocking(false)?;
+        retry(|| this.socket.write(buf))
     }
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let stream = &mut self.get_mut().0;
-        retry(|| stream.flush())
+        let this = self.get_mut();
+        retry(|| this.socket.flush())
     }
     fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.0.shutdown(std::net::Shutdown::Write))
+        Poll::Ready(self.socket.shutdown(std::net::Shutdown::Write))
     }
 }

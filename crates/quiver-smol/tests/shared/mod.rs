@@ -22,7 +22,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use quiver_driver::{
     AuthToken, BookmarkManager, Config, Driver, Error, Query, QueryType, RoutingControl, Runtime,
-    ServerErrorKind, SessionConfig, TransactionConfig, Value,
+    ServerErrorKind, SessionConfig, TransactionConfig, TrustedCertificates, Value,
 };
 
 /// Instantiate every shared test for `$runtime`, each run with `$block_on(future)`.
@@ -44,6 +44,7 @@ macro_rules! shared_suite {
             values_round_trip_as_parameters,
             nodes_carry_element_ids_from_bolt_5,
             vectors_come_back_as_vectors_from_bolt_6,
+            tls_with_the_servers_ca_and_with_trust_any,
         );
     };
     (@each $runtime:ty, $block_on:path; $($test:ident,)*) => {$(
@@ -589,4 +590,43 @@ pub(crate) async fn vectors_come_back_as_vectors_from_bolt_6<R: Runtime + Defaul
         .and_then(Value::as_vector)
         .expect("a vector");
     assert_eq!(vector.len(), 3);
+}
+
+pub(crate) async fn tls_with_the_servers_ca_and_with_trust_any<R: Runtime + Default>() {
+    let Ok(tls_uri) = std::env::var("NEO4J_TLS_URI") else {
+        panic!(
+            "NEO4J_TLS_URI is not set: run the tests through `cargo xtask test`, or \
+             `eval \"$(cargo xtask server env neo4j-5)\"` first"
+        );
+    };
+    let ca = std::env::var("NEO4J_TLS_CA")
+        .expect("NEO4J_TLS_CA (the server's certificate) must be set with NEO4J_TLS_URI");
+    let config =
+        Config::default().with_trusted_certificates(TrustedCertificates::CustomCa(vec![ca.into()]));
+    let driver = Driver::<R>::with_config(&tls_uri, auth(), config).unwrap();
+    assert!(driver.encrypted());
+    let r = driver.execute_query("RETURN 1 AS one").await.unwrap();
+    assert_eq!(r.records[0].get::<i64>("one").unwrap(), 1);
+    // A result streamed over TLS in several batches.
+    let mut session = driver.session_with(SessionConfig::new().with_fetch_size(100));
+    let mut rows = session
+        .run("UNWIND range(1, 1000) AS i RETURN i")
+        .await
+        .unwrap();
+    assert_eq!(rows.collect().await.unwrap().len(), 1000);
+    drop(rows);
+
+    let ssc = tls_uri.replacen("bolt+s://", "bolt+ssc://", 1);
+    Driver::<R>::new(&ssc, auth())
+        .unwrap()
+        .verify_connectivity()
+        .await
+        .unwrap();
+    // Without the CA, the self-signed certificate is refused.
+    let err = Driver::<R>::new(&tls_uri, auth())
+        .unwrap()
+        .verify_connectivity()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ServiceUnavailable { .. }), "{err}");
 }
