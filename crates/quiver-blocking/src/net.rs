@@ -190,3 +190,116 @@ impl AsyncWrite for BlockingStream {
         Poll::Ready(self.socket.shutdown(std::net::Shutdown::Write))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Wake, Waker};
+
+    struct CountingWaker(AtomicUsize);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn pair() -> (BlockingStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let client = connect(&ConnectTarget::new("127.0.0.1", port)).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (client, server)
+    }
+
+    #[test]
+    fn a_read_yields_once_then_blocks_and_a_write_resets_the_yield() {
+        let (mut client, mut server) = pair();
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut buf = [0u8; 8];
+        // Nothing to read: Pending, and the task is woken to poll again at once.
+        assert!(
+            Pin::new(&mut client)
+                .poll_read(&mut cx, &mut buf)
+                .is_pending()
+        );
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        // A write in between: the next read yields again instead of blocking.
+        assert!(matches!(
+            Pin::new(&mut client).poll_write(&mut cx, b"ping"),
+            Poll::Ready(Ok(4))
+        ));
+        assert!(
+            Pin::new(&mut client)
+                .poll_read(&mut cx, &mut buf)
+                .is_pending()
+        );
+        assert_eq!(counter.0.load(Ordering::SeqCst), 2);
+        // The next read blocks until the peer answers.
+        let peer = std::thread::spawn(move || {
+            let mut got = [0u8; 4];
+            server.read_exact(&mut got).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            server.write_all(b"pong").unwrap();
+            got
+        });
+        assert!(matches!(
+            Pin::new(&mut client).poll_read(&mut cx, &mut buf),
+            Poll::Ready(Ok(4))
+        ));
+        assert_eq!(&buf[..4], b"pong");
+        assert_eq!(&peer.join().unwrap(), b"ping");
+    }
+
+    #[test]
+    fn a_read_deadline_ends_a_blocked_read_with_a_timeout_error() {
+        let (mut client, _server) = pair();
+        let waker = Waker::from(Arc::new(CountingWaker(AtomicUsize::new(0))));
+        let mut cx = Context::from_waker(&waker);
+        let started = Instant::now();
+        BlockingRuntime
+            .set_io_deadline(&mut client, Some(started + Duration::from_millis(50)))
+            .unwrap();
+        let mut buf = [0u8; 8];
+        assert!(
+            Pin::new(&mut client)
+                .poll_read(&mut cx, &mut buf)
+                .is_pending()
+        );
+        match Pin::new(&mut client).poll_read(&mut cx, &mut buf) {
+            Poll::Ready(Err(e)) => assert!(
+                matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ),
+                "{e}"
+            ),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        assert!(started.elapsed() >= Duration::from_millis(40));
+    }
+
+    #[test]
+    fn connecting_to_a_closed_port_fails_and_a_past_deadline_times_out() {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        assert!(connect(&ConnectTarget::new("127.0.0.1", port)).is_err());
+        let mut target = ConnectTarget::new("127.0.0.1", port);
+        target.deadline = Some(Instant::now());
+        assert_eq!(
+            connect(&target).unwrap_err().kind(),
+            io::ErrorKind::TimedOut
+        );
+    }
+}

@@ -422,3 +422,29 @@ async fn the_blocking_api_works_inside_spawned_tokio_tasks() {
         assert_eq!(task.await.unwrap().unwrap(), i as i64);
     }
 }
+
+#[test]
+fn tls_through_the_blocking_api() {
+    let Ok(tls_uri) = std::env::var("NEO4J_TLS_URI") else {
+        panic!(
+            "NEO4J_TLS_URI is not set: run the tests through `cargo xtask test`, or `eval \"$(cargo xtask server env neo4j-5)\"` first"
+        );
+    };
+    let ca = std::env::var("NEO4J_TLS_CA").expect("NEO4J_TLS_CA must be set with NEO4J_TLS_URI");
+    let config = Config::default()
+        .with_fetch_size(100)
+        .with_trusted_certificates(quiver_blocking::TrustedCertificates::CustomCa(vec![
+            ca.into(),
+        ]));
+    let driver = Driver::with_config(&tls_uri, auth(), config).unwrap();
+    assert!(driver.encrypted());
+    let mut session = driver.session();
+    let sum: i64 = session
+        .execute_read(|tx| {
+            tx.run("UNWIND range(1, 1000) AS i RETURN i")?
+                .map(|r| r?.get::<i64>("i"))
+                .sum()
+        })
+        .unwrap();
+    assert_eq!(sum, 500_500);
+}
