@@ -6,7 +6,7 @@
 //! users need an advisory ignore for RUSTSEC-2025-0052 to use it. Both run on the same `async-io`
 //! reactor, so moving from this crate to `quiver-smol` changes no behaviour.
 //!
-//! This crate is the [`Runtime`](quiver_driver::Runtime) of `quiver-driver` for async-std: its TCP
+//! This crate is the [`Runtime`] of `quiver-driver` for async-std: its TCP
 //! streams (with `TCP_NODELAY` and keep-alive) and timers. Everything else is the driver itself,
 //! re-exported here with the runtime filled in, so code written against `quiver_tokio` moves here
 //! by changing the crate name.
@@ -45,7 +45,7 @@ pub type Transaction = quiver_driver::Transaction<AsyncStdRuntime>;
 /// A result stream on async-std.
 pub type RecordStream<'a> = quiver_driver::RecordStream<'a, AsyncStdRuntime>;
 
-/// The async-std [`Runtime`](quiver_driver::Runtime): async-std TCP streams and timers.
+/// The async-std [`Runtime`]: async-std TCP streams and timers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AsyncStdRuntime;
 

@@ -1,6 +1,6 @@
 //! Quiver, a Neo4j driver for Rust, on the [smol](https://docs.rs/smol) runtime.
 //!
-//! This crate is the [`Runtime`](quiver_driver::Runtime) of `quiver-driver` for smol: TCP
+//! This crate is the [`Runtime`] of `quiver-driver` for smol: TCP
 //! connections from `async-io`'s reactor (with `TCP_NODELAY` and keep-alive) and `async-io`
 //! timers. Everything else is the driver itself, re-exported here with the runtime filled in, so
 //! code written against `quiver_tokio` moves to smol by changing the crate name.
@@ -43,7 +43,7 @@ pub type Transaction = quiver_driver::Transaction<SmolRuntime>;
 /// A result stream on smol.
 pub type RecordStream<'a> = quiver_driver::RecordStream<'a, SmolRuntime>;
 
-/// The smol [`Runtime`](quiver_driver::Runtime): `async-io` TCP streams and timers.
+/// The smol [`Runtime`]: `async-io` TCP streams and timers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SmolRuntime;
 
