@@ -76,9 +76,7 @@ pub use quiver_driver::{
 
 /// A Neo4j driver: a connection pool to one server. `Send + Sync`, cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Driver {
-    inner: quiver_driver::Driver<BlockingRuntime>,
-}
+pub struct Driver(quiver_driver::Driver<BlockingRuntime>);
 
 impl Driver {
     /// A driver for `uri` (`bolt://`, `bolt+s://`, `bolt+ssc://`); nothing is connected yet.
@@ -87,122 +85,102 @@ impl Driver {
     }
     /// A driver with `config`.
     pub fn with_config(uri: &str, auth: AuthToken, config: Config) -> Result<Self> {
-        quiver_driver::Driver::with_config(uri, auth, config).map(|inner| Driver { inner })
+        quiver_driver::Driver::with_config(uri, auth, config).map(Driver)
     }
     /// Connect (or reuse a connection) to check that the server is reachable and accepts the
     /// credentials.
     pub fn verify_connectivity(&self) -> Result<()> {
-        block_on(self.inner.verify_connectivity())
+        block_on(self.0.verify_connectivity())
     }
     /// Which server the driver talks to.
     pub fn get_server_info(&self) -> Result<ServerInfo> {
-        block_on(self.inner.get_server_info())
+        block_on(self.0.get_server_info())
     }
     /// Whether the server supports several databases (Bolt 4.0+).
     pub fn supports_multi_db(&self) -> Result<bool> {
-        block_on(self.inner.supports_multi_db())
+        block_on(self.0.supports_multi_db())
     }
     /// A session with the default configuration.
     pub fn session(&self) -> Session {
-        Session {
-            inner: self.inner.session(),
-        }
+        Session(self.0.session())
     }
     /// A session with `config`.
     pub fn session_with(&self, config: SessionConfig) -> Session {
-        Session {
-            inner: self.inner.session_with(config),
-        }
+        Session(self.0.session_with(config))
     }
     /// One query in a retried managed transaction; set options on the builder, then
     /// [`run`](ExecuteQuery::run) it.
     pub fn execute_query(&self, query: impl Into<Query>) -> ExecuteQuery<'_> {
-        ExecuteQuery {
-            inner: self.inner.execute_query(query),
-        }
+        ExecuteQuery(self.0.execute_query(query))
     }
     /// The bookmark manager that chains consecutive [`execute_query`](Self::execute_query) calls.
     pub fn execute_query_bookmark_manager(&self) -> &BookmarkManager {
-        self.inner.execute_query_bookmark_manager()
+        self.0.execute_query_bookmark_manager()
     }
     /// The configuration.
     pub fn config(&self) -> &Config {
-        self.inner.config()
+        self.0.config()
     }
     /// Whether connections use TLS.
     pub fn encrypted(&self) -> bool {
-        self.inner.encrypted()
+        self.0.encrypted()
     }
     /// Connections in the pool: (total, idle).
     pub fn pool_sizes(&self) -> (usize, usize) {
-        self.inner.pool_sizes()
+        self.0.pool_sizes()
     }
     /// Close idle connections and refuse new work.
     pub fn close(&self) {
-        block_on(self.inner.close())
+        block_on(self.0.close())
     }
 }
 
 /// Options of [`Driver::execute_query`]; [`run`](Self::run) executes it.
 #[must_use = "execute_query does nothing until run"]
-pub struct ExecuteQuery<'d> {
-    inner: quiver_driver::ExecuteQuery<'d, BlockingRuntime>,
-}
+pub struct ExecuteQuery<'d>(quiver_driver::ExecuteQuery<'d, BlockingRuntime>);
 
 impl ExecuteQuery<'_> {
     /// Add a parameter.
     pub fn param(self, name: &str, value: impl Into<Value>) -> Self {
-        ExecuteQuery {
-            inner: self.inner.param(name, value),
-        }
+        ExecuteQuery(self.0.param(name, value))
     }
     /// Read or write transaction.
     pub fn routing(self, routing: RoutingControl) -> Self {
-        ExecuteQuery {
-            inner: self.inner.routing(routing),
-        }
+        ExecuteQuery(self.0.routing(routing))
     }
     /// Target database.
     pub fn database(self, database: impl Into<String>) -> Self {
-        ExecuteQuery {
-            inner: self.inner.database(database),
-        }
+        ExecuteQuery(self.0.database(database))
     }
     /// Run as another user.
     pub fn impersonate(self, user: impl Into<String>) -> Self {
-        ExecuteQuery {
-            inner: self.inner.impersonate(user),
-        }
+        ExecuteQuery(self.0.impersonate(user))
     }
     /// Use `manager` instead of the driver's default one (`None`: no causal chaining).
     pub fn bookmark_manager(self, manager: Option<BookmarkManager>) -> Self {
-        ExecuteQuery {
-            inner: self.inner.bookmark_manager(manager),
-        }
+        ExecuteQuery(self.0.bookmark_manager(manager))
     }
     /// Run the query (retrying transient failures) and return all records and the summary.
     pub fn run(self) -> Result<EagerResult> {
-        block_on(self.inner.into_future())
+        block_on(self.0.into_future())
     }
 }
 
 /// A sequence of causally chained transactions on one connection at a time; one per thread.
-pub struct Session {
-    inner: quiver_driver::Session<BlockingRuntime>,
-}
+pub struct Session(quiver_driver::Session<BlockingRuntime>);
 
 impl Session {
     /// Run an auto-commit query; iterate the result for its records.
     pub fn run(&mut self, query: impl Into<Query>) -> Result<RecordIter<'_>> {
-        block_on(self.inner.run(query)).map(|inner| RecordIter { inner })
+        block_on(self.0.run(query)).map(RecordIter)
     }
     /// Begin an explicit transaction.
     pub fn begin_transaction(&mut self) -> Result<Transaction> {
-        block_on(self.inner.begin_transaction()).map(|inner| Transaction { inner })
+        block_on(self.0.begin_transaction()).map(Transaction)
     }
     /// Begin an explicit transaction with metadata and timeout.
     pub fn begin_transaction_with(&mut self, config: TransactionConfig) -> Result<Transaction> {
-        block_on(self.inner.begin_transaction_with(config)).map(|inner| Transaction { inner })
+        block_on(self.0.begin_transaction_with(config)).map(Transaction)
     }
     /// Run `work` in a read transaction, retried on transient failures (see
     /// [`execute_write`](Self::execute_write)).
@@ -231,82 +209,78 @@ impl Session {
     ) -> Result<T> {
         // The closure runs synchronously inside the driver's future (its queries block on their
         // own, nested), and hands the transaction back by dropping it.
-        block_on(self.inner.execute_with(mode, config, |inner| {
-            std::future::ready(work(&mut Transaction { inner }))
+        block_on(self.0.execute_with(mode, config, |inner| {
+            std::future::ready(work(&mut Transaction(inner)))
         }))
     }
     /// The bookmarks of the last committed transaction: give them to another session to let it
     /// see this session's work.
     pub fn last_bookmarks(&self) -> Bookmarks {
-        self.inner.last_bookmarks()
+        self.0.last_bookmarks()
     }
     /// Give the connection back to the pool (dropping the session does the same).
     pub fn close(self) -> Result<()> {
-        block_on(self.inner.close())
+        block_on(self.0.close())
     }
 }
 
 /// An explicit transaction; dropping it uncommitted rolls it back.
-pub struct Transaction {
-    inner: quiver_driver::Transaction<BlockingRuntime>,
-}
+pub struct Transaction(quiver_driver::Transaction<BlockingRuntime>);
 
 impl Transaction {
     /// Run a query in the transaction.
     pub fn run(&mut self, query: impl Into<Query>) -> Result<RecordIter<'_>> {
-        block_on(self.inner.run(query)).map(|inner| RecordIter { inner })
+        block_on(self.0.run(query)).map(RecordIter)
     }
     /// Commit. [`Error::IncompleteCommit`] means the connection broke after COMMIT was sent.
     pub fn commit(self) -> Result<()> {
-        block_on(self.inner.commit())
+        block_on(self.0.commit())
     }
     /// Roll back.
     pub fn rollback(self) -> Result<()> {
-        block_on(self.inner.rollback())
+        block_on(self.0.rollback())
     }
     /// Whether the transaction is still open.
     pub fn is_open(&self) -> bool {
-        self.inner.is_open()
+        self.0.is_open()
     }
 }
 
 /// The records of one query, pulled from the server a batch (`fetch_size`) at a time as the
 /// iterator advances. Dropping it early is safe: the rest is discarded.
-pub struct RecordIter<'a> {
-    inner: quiver_driver::RecordStream<'a, BlockingRuntime>,
-}
+pub struct RecordIter<'a>(quiver_driver::RecordStream<'a, BlockingRuntime>);
 
 impl Iterator for RecordIter<'_> {
     type Item = Result<Record>;
     fn next(&mut self) -> Option<Result<Record>> {
-        block_on(self.inner.next())
+        block_on(self.0.next())
     }
 }
 
 impl RecordIter<'_> {
     /// The column names.
     pub fn keys(&self) -> &[PackStr] {
-        self.inner.keys()
+        self.0.keys()
     }
     /// The next record without consuming it.
     pub fn peek(&mut self) -> Option<Result<&Record>> {
-        block_on(self.inner.peek())
+        block_on(self.0.peek())
     }
     /// Up to `n` records.
     pub fn fetch(&mut self, n: usize) -> Result<Vec<Record>> {
-        block_on(self.inner.fetch(n))
+        block_on(self.0.fetch(n))
     }
     /// Exactly one record ([`Error::ResultNotSingle`] otherwise).
     pub fn single(self) -> Result<Record> {
-        block_on(self.inner.single())
+        block_on(self.0.single())
     }
     /// Discard the remaining records and return the summary.
     pub fn consume(self) -> Result<ResultSummary> {
-        block_on(self.inner.consume())
+        block_on(self.0.consume())
     }
     /// All remaining records and the summary.
     pub fn into_eager(self) -> Result<EagerResult> {
-        block_on(self.inner.into_eager())
+        block_on(self.0.into_eager())
     }
 }
 
