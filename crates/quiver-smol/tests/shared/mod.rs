@@ -319,10 +319,12 @@ pub(crate) async fn transaction_functions_and_bookmarks_give_causal_consistency<
     let driver = driver::<R>().await;
     let l = label("causal");
     let mut writer = driver.session();
+    // Identified by a property, not elementId()/id(): those differ between server versions.
     let create = Query::new(format!(
-        "CREATE (n:{l} {{v: $v}}) RETURN elementId(n) AS id"
+        "CREATE (n:{l} {{v: $v, uid: $uid}}) RETURN n.uid AS id"
     ))
-    .param("v", 42);
+    .param("v", 42)
+    .param("uid", format!("{l}-first"));
     let id: String = writer
         .execute_write(|mut tx| {
             let create = create.clone();
@@ -333,10 +335,7 @@ pub(crate) async fn transaction_functions_and_bookmarks_give_causal_consistency<
     let bookmarks = writer.last_bookmarks();
     assert_eq!(bookmarks.len(), 1);
     let mut reader = driver.session_with(SessionConfig::new().with_bookmarks(bookmarks));
-    let read = Query::new(format!(
-        "MATCH (n:{l}) WHERE elementId(n) = $id RETURN n.v AS v"
-    ))
-    .param("id", id);
+    let read = Query::new(format!("MATCH (n:{l} {{uid: $id}}) RETURN n.v AS v")).param("id", id);
     let v: i64 = reader
         .execute_read(|mut tx| {
             let read = read.clone();
