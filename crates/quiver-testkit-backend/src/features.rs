@@ -62,6 +62,11 @@ const SKIPPED_TESTS: &[(&str, &str)] = &[
     (".TestRoutingConnectionRecvTimeout.", NO_ROUTING),
     (".TestTelemetryRouting.", NO_ROUTING),
     (".TestNeo4jBookmarkManager.", NO_ROUTING),
+    (
+        ".test_negative_timeout",
+        "a negative transaction timeout cannot be expressed: Quiver takes a \
+         std::time::Duration, so the type system rules the case out",
+    ),
 ];
 
 /// Answer to `StartTest`: `SkipTest` with a reason, or `RunSubTests` (every test is run, and
@@ -83,10 +88,41 @@ pub(crate) fn start_test(test_name: &str) -> (&'static str, Option<String>) {
     ("RunSubTests", None)
 }
 
-/// Answer to `StartSubTest`: subtests that use routing are skipped.
+/// The Bolt versions declared above, as (major, minor).
+fn declared_bolt_versions() -> impl Iterator<Item = (u8, u8)> {
+    FEATURES.iter().filter_map(|feature| {
+        let (major, minor) = feature.strip_prefix("Feature:Bolt:")?.split_once('.')?;
+        Some((major.parse().ok()?, minor.parse().ok()?))
+    })
+}
+
+/// A subtest's `version` argument (`"v4x3"`, `"5x7"`, `"3"`) as (major, minor).
+fn subtest_version(text: &str) -> Option<(u8, u8)> {
+    let text = text.trim_start_matches('v');
+    let (major, minor) = text.split_once('x').unwrap_or((text, "0"));
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// Answer to `StartSubTest`: subtests that use routing, or a Bolt version Quiver does not
+/// speak, are skipped.
+///
+/// TestKit still runs a skipped subtest's body (and ignores its outcome), see
+/// `tests/shared.py`.
 pub(crate) fn start_subtest(arguments: &Map<String, Json>) -> Option<String> {
     if arguments.get("routing").and_then(Json::as_bool) == Some(true) {
         return Some(NO_ROUTING.to_owned());
+    }
+    if let Some(version) = arguments
+        .get("version")
+        .and_then(Json::as_str)
+        .and_then(subtest_version)
+    {
+        if !declared_bolt_versions().any(|declared| declared == version) {
+            return Some(format!(
+                "Quiver does not speak Bolt {}.{} (it speaks 4.4 and 5.x)",
+                version.0, version.1
+            ));
+        }
     }
     None
 }
@@ -128,6 +164,17 @@ mod tests {
             unreachable!()
         };
         assert!(start_subtest(&direct).is_none());
+        for (version, skipped) in [("v4x3", true), ("3", true), ("4x4", false), ("5x7", false)] {
+            let Json::Object(args) = json!({ "version": version }) else {
+                unreachable!()
+            };
+            assert_eq!(start_subtest(&args).is_some(), skipped, "{version}");
+        }
+        assert_eq!(
+            start_test("stub.tx_begin_parameters.test_tx_begin_parameters.T.test_negative_timeout")
+                .0,
+            "SkipTest"
+        );
     }
 
     #[test]
