@@ -215,6 +215,13 @@ impl<'d, R: Runtime> ExecuteQuery<'d, R> {
         self.query = self.query.param(name, value);
         self
     }
+    /// Add all of `parameters` (e.g. from [`params!`](crate::params) or [`to_params`](crate::to_params)).
+    pub fn params(mut self, parameters: crate::Map) -> Self {
+        for (key, value) in parameters {
+            self.query.parameters.insert(key, value);
+        }
+        self
+    }
     /// Read or write transaction.
     pub fn routing(mut self, routing: RoutingControl) -> Self {
         self.routing = routing;

@@ -83,6 +83,12 @@ impl Record {
         T::from_value(value).map_err(|e| e.in_column(&index.to_string()))
     }
 
+    /// Deserialize the record (as a map from its keys to its values, or as a tuple/sequence of its
+    /// values) into `T`; strings can borrow from the record.
+    pub fn to<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T> {
+        crate::serde::from_pairs(&self.keys, &self.values)
+    }
+
     /// Key/value pairs, in column order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.keys

@@ -617,3 +617,45 @@ async fn tls_with_the_servers_ca_and_with_trust_any() {
     let err = driver.verify_connectivity().await.unwrap_err();
     assert!(matches!(err, Error::ServiceUnavailable { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn nodes_and_records_deserialize_into_structs_and_params_come_from_serialize() {
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Person {
+        name: String,
+        age: i64,
+        email: Option<String>,
+    }
+    let driver = driver().await;
+    let l = label("serde");
+    let alice = Person {
+        name: "Alice".into(),
+        age: 33,
+        email: None,
+    };
+    driver
+        .execute_query(format!("CREATE (p:{l}) SET p = $props"))
+        .param("props", quiver_tokio::to_value(&alice).unwrap())
+        .await
+        .unwrap();
+    let r = driver
+        .execute_query(format!(
+            "MATCH (p:{l} {{name: $name}}) RETURN p, p.name AS name, p.age AS age"
+        ))
+        .params(quiver_tokio::params! { "name" => "Alice" })
+        .await
+        .unwrap();
+    let node: Person = quiver_tokio::from_value(r.records[0].value("p").unwrap()).unwrap();
+    assert_eq!(node, alice);
+    #[derive(serde::Deserialize)]
+    struct Row<'a> {
+        name: &'a str,
+        age: u8,
+    }
+    let row: Row<'_> = r.records[0].to().unwrap();
+    assert_eq!((row.name, row.age), ("Alice", 33));
+    driver
+        .execute_query(format!("MATCH (n:{l}) DELETE n"))
+        .await
+        .unwrap();
+}
