@@ -15,6 +15,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod literal;
+pub mod scenarios;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
