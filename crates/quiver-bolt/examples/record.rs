@@ -8,6 +8,7 @@
 //! cargo run -p quiver-bolt --example record -- 127.0.0.1:7687 neo4j [tests/recordings/neo4j-5.txt]
 //! ```
 
+#[allow(unreachable_pub)]
 #[path = "../tests/support/scenarios.rs"]
 mod scenarios;
 
