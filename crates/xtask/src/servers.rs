@@ -300,12 +300,17 @@ impl Server {
         let dir = self.dir();
         fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
         for port in [Some(self.bolt_port), self.tls_port].into_iter().flatten() {
+            // A server that was just stopped may hold its port for a moment; wait a little.
             let address = SocketAddr::from(([127, 0, 0, 1], port));
-            if TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok() {
-                return Err(Error::Failed(format!(
-                    "port {port} is already in use by a process xtask did not start; stop it, or point the \
-                     tests at it with NEO4J_URI"
-                )));
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok() {
+                if Instant::now() > deadline {
+                    return Err(Error::Failed(format!(
+                        "port {port} is already in use by a process xtask did not start (see `ss -ltnp`); \
+                         stop it, or point the tests at it with NEO4J_URI"
+                    )));
+                }
+                thread::sleep(Duration::from_millis(500));
             }
         }
         let started_at = Instant::now();
