@@ -495,7 +495,6 @@ impl Backend {
     }
 
     async fn forward(&mut self, session_id: &str, request: Request) -> Result<Json, Json> {
-        let closes = request.name == "SessionClose";
         let sender = self
             .sessions
             .get(session_id)
@@ -511,9 +510,6 @@ impl Backend {
                 "the task of session {session_id} ended without answering"
             ))
         })?;
-        if closes {
-            self.sessions.remove(session_id);
-        }
         Ok(answer)
     }
 }

@@ -173,12 +173,24 @@ impl Actor {
         self.shared.driver_error(error)
     }
 
-    async fn run(mut self, mut session: Session) {
+    async fn run(mut self, session: Session) {
+        // After SessionClose the task stays to answer about the session's finished results
+        // (their summaries outlive the session).
+        let mut open = Some(session);
         while let Some(command) = self.next().await {
             let Some(command) = self.serve_finished(command) else {
                 continue;
             };
             let request = &command.request;
+            let Some(session) = open.as_mut() else {
+                let answer = match request.name.as_str() {
+                    "SessionClose" => response("Session", json!({ "id": self.id })),
+                    name if name.starts_with("Result") => self.error(consumed_error()),
+                    _ => self.error(Error::TransactionClosed("the session was closed")),
+                };
+                command.answer(answer);
+                continue;
+            };
             match request.name.as_str() {
                 "SessionRun" => {
                     let mut query = match query(request) {
@@ -234,7 +246,7 @@ impl Actor {
                     } else {
                         AccessMode::Write
                     };
-                    match self.transaction_function(&mut session, command, mode).await {
+                    match self.transaction_function(session, command, mode).await {
                         Some(actor) => self = actor,
                         None => return,
                     }
@@ -244,12 +256,18 @@ impl Actor {
                     command.answer(response("Bookmarks", json!({ "bookmarks": bookmarks })));
                 }
                 "SessionClose" => {
+                    // Open transactions end with the session (dropped: rolled back).
+                    self.transactions.clear();
                     let id = self.id.clone();
-                    match session.close().await {
+                    let closing = open.take();
+                    let outcome = match closing {
+                        Some(session) => session.close().await,
+                        None => Ok(()),
+                    };
+                    match outcome {
                         Ok(()) => command.answer(response("Session", json!({ "id": id }))),
                         Err(e) => command.answer(self.error(e)),
                     }
-                    return;
                 }
                 name if name.starts_with("Transaction") => self.transaction_request(command).await,
                 name => {
@@ -335,13 +353,19 @@ impl Actor {
                     continue;
                 };
                 let finished = match command.request.name.as_str() {
-                    // The result's scope ends without its records being needed: no need to
-                    // fetch them (dropping the stream discards them).
-                    "TransactionRollback" | "TransactionClose" | "SessionClose" => Finished {
+                    // A new query in the same session or transaction: keep the records, as the
+                    // official drivers do (a Rust program would collect them first).
+                    "SessionRun"
+                    | "TransactionRun"
+                    | "SessionBeginTransaction"
+                    | "SessionReadTransaction"
+                    | "SessionWriteTransaction" => Self::buffer(stream).await,
+                    // Otherwise the result's scope ends (commit, rollback, close, …): dropping
+                    // the stream discards the rest, and using the result later is an error.
+                    _ => Finished {
                         consumed: true,
                         ..Finished::default()
                     },
-                    _ => Self::buffer(stream).await,
                 };
                 self.finished.insert(id, finished);
                 self.pending = Some(command);
