@@ -91,18 +91,48 @@ fn thread_cpu_ns() -> Option<u64> {
     stat.split_whitespace().next()?.parse().ok()
 }
 
+/// The same records decoded without the connection: messages already split, each decoded with
+/// `value::decode_value` — the floor the connection's own work is compared against.
+fn bare_decode(messages: &[bytes::Bytes]) -> usize {
+    let ctx = quiver_bolt::value::ValueContext::for_version(5, 8, false);
+    let mut n = 0;
+    for m in messages {
+        let mut dec = quiver_packstream::Decoder::new(m.clone());
+        let _ = dec.read_struct_header().unwrap();
+        black_box(quiver_bolt::value::decode_value(&mut dec, &ctx).unwrap());
+        n += 1;
+    }
+    n
+}
+
+/// CPU seconds of `rounds` runs of `f`.
+fn cpu_seconds(rounds: usize, mut f: impl FnMut() -> usize) -> Option<f64> {
+    let start = thread_cpu_ns()?;
+    for _ in 0..rounds {
+        black_box(f());
+    }
+    Some((thread_cpu_ns()? - start) as f64 / 1e9)
+}
+
 /// Wall-clock numbers lie on a loaded machine; this prints throughput per second of CPU time
-/// actually spent on this thread (on Linux), next to criterion's wall-clock figures.
+/// actually spent on this thread (on Linux), next to criterion's wall-clock figures, and the
+/// connection's overhead over bare value decoding of the same records, measured in the same run.
 fn cpu_time_figures(template: &Connection, wire: &[u8]) {
     let rounds = 20;
-    let (Some(start), wall) = (thread_cpu_ns(), Instant::now()) else {
+    let mut dechunker = quiver_bolt::chunk::Dechunker::new(usize::MAX);
+    dechunker.extend(wire);
+    let mut messages = Vec::new();
+    while let Some(m) = dechunker.next_message().unwrap() {
+        messages.push(m);
+    }
+    messages.pop(); // the final SUCCESS
+    let wall = Instant::now();
+    let Some(cpu_s) = cpu_seconds(rounds, || consume(template, wire)) else {
         return;
     };
-    for _ in 0..rounds {
-        black_box(consume(template, wire));
-    }
-    let Some(end) = thread_cpu_ns() else { return };
-    let cpu_s = (end - start) as f64 / 1e9;
+    let Some(bare_s) = cpu_seconds(rounds, || bare_decode(&messages)) else {
+        return;
+    };
     let records = (rounds * RECORDS) as f64;
     let bytes = (rounds * wire.len()) as f64;
     println!(
@@ -113,6 +143,11 @@ fn cpu_time_figures(template: &Connection, wire: &[u8]) {
         wire.len() / RECORDS,
         cpu_s,
         wall.elapsed().as_secs_f64()
+    );
+    println!(
+        "cpu-time: bare value decoding of the same records: {:.2} M records/s; the connection adds {:.0}%",
+        records / bare_s / 1e6,
+        (cpu_s / bare_s - 1.0) * 100.0
     );
 }
 
