@@ -128,6 +128,30 @@
 //! # Errors
 //! [`BoltError`] says who is to blame; fatal errors (the server's or the network's) make the
 //! connection defunct and are sticky. See its documentation.
+//!
+//! # Details a driver needs to know
+//! * **HELLO** is one [`Request::Hello`] whatever the version: on 5.1+ the core sends HELLO and
+//!   LOGON together. It is answered by one [`Event::Success`] (both metadata maps merged) and
+//!   then [`Event::Ready`], or by one [`Event::Failure`] after which the connection is defunct
+//!   (the server closes it; checked against Neo4j 5.26 for a failed LOGON too). It may be sent
+//!   before the handshake reply arrives; it is then encoded once the version is known.
+//! * Every other request is refused with [`BoltError::InvalidRequest`] until
+//!   [`Event::Ready`] (so that parameters are encoded for the right version and, on 4.4, with
+//!   the right date-time form).
+//! * A PULL/DISCARD with `n = -1` is assumed to end its stream when validating what may follow
+//!   it in a pipeline; with `n ≥ 0` the stream is assumed open until its SUCCESS says
+//!   `has_more: false`.
+//! * **Time**: the only timer is the server's `connection.recv_timeout_seconds` hint. While a
+//!   response is due, silence longer than that makes the connection defunct with
+//!   [`BoltError::ReceiveTimeout`]. Any received byte restarts the clock. `send` takes no time
+//!   argument, so right after requests leave, [`Connection::poll_timeout`] may return an instant
+//!   in the past: call [`Connection::handle_timeout`] (or `handle_input`) with the current time
+//!   and ask again — the core then reports the real deadline.
+//! * **Memory**: one incoming message is at most
+//!   [`ConnectionConfig::max_message_size`] bytes; a partial chunk at most 64 KiB; nothing is
+//!   preallocated from lengths the server claims. Events queue up until polled: poll them.
+//! * [`Event::Failure`] and [`Event::Ready`] box their payloads to keep [`Event`] small (records
+//!   are the hot path).
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
