@@ -13,7 +13,7 @@ use std::time::Instant;
 use bytes::BytesMut;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use quiver_bolt::chunk::write_chunked;
-use quiver_bolt::value::Map;
+use value::Map;
 use quiver_bolt::*;
 use quiver_packstream::encode;
 
@@ -94,12 +94,12 @@ fn thread_cpu_ns() -> Option<u64> {
 /// The same records decoded without the connection: messages already split, each decoded with
 /// `value::decode_value` — the floor the connection's own work is compared against.
 fn bare_decode(messages: &[bytes::Bytes]) -> usize {
-    let ctx = quiver_bolt::value::ValueContext::for_version(5, 8, false);
+    let ctx = value::ValueContext::for_version(5, 8, false);
     let mut n = 0;
     for m in messages {
         let mut dec = quiver_packstream::Decoder::new(m.clone());
         let _ = dec.read_struct_header().unwrap();
-        black_box(quiver_bolt::value::decode_value(&mut dec, &ctx).unwrap());
+        black_box(value::decode_value(&mut dec, &ctx).unwrap());
         n += 1;
     }
     n
@@ -119,7 +119,7 @@ fn cpu_seconds(rounds: usize, mut f: impl FnMut() -> usize) -> Option<f64> {
 /// connection's overhead over bare value decoding of the same records, measured in the same run.
 fn cpu_time_figures(template: &Connection, wire: &[u8]) {
     let rounds = 20;
-    let mut dechunker = quiver_bolt::chunk::Dechunker::new(usize::MAX);
+    let mut dechunker = chunk::Dechunker::new(usize::MAX);
     dechunker.extend(wire);
     let mut messages = Vec::new();
     while let Some(m) = dechunker.next_message().unwrap() {
