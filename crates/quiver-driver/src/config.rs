@@ -1,9 +1,11 @@
 //! Driver configuration: the URI, pool, timeouts and retry knobs.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use quiver_bolt::NotificationFilter;
 
+use crate::auth::AuthManager;
 use crate::error::{Error, Result};
 use crate::tls::{ClientCertificate, TrustedCertificates};
 
@@ -187,6 +189,8 @@ pub struct Config {
     pub client_certificate: Option<ClientCertificate>,
     /// Default notification filters (sent in HELLO, Bolt 5.2+).
     pub notifications: NotificationFilter,
+    /// Where tokens come from (default: the token given to the driver, forever).
+    pub auth_manager: Option<Arc<dyn AuthManager>>,
 }
 
 impl Default for Config {
@@ -207,6 +211,7 @@ impl Default for Config {
             trusted_certificates: TrustedCertificates::System,
             client_certificate: None,
             notifications: NotificationFilter::default(),
+            auth_manager: None,
         }
     }
 }
@@ -286,6 +291,13 @@ impl Config {
     /// Set the default notification filters.
     pub fn with_notifications(mut self, notifications: NotificationFilter) -> Self {
         self.notifications = notifications;
+        self
+    }
+
+    /// Take tokens from `manager` (e.g. [`ExpiringAuthManager::bearer`](crate::ExpiringAuthManager::bearer))
+    /// instead of the driver's fixed token.
+    pub fn with_auth_manager(mut self, manager: Arc<dyn AuthManager>) -> Self {
+        self.auth_manager = Some(manager);
         self
     }
 

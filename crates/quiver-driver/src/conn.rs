@@ -24,6 +24,7 @@ use quiver_bolt::{
     ServerState,
 };
 
+use crate::auth::AuthManager;
 use crate::config::ServerAddress;
 use crate::error::{Error, Result, ServerError};
 use crate::io::{earliest, with_deadline};
@@ -46,7 +47,7 @@ pub(crate) enum Response {
 pub(crate) struct ConnectSettings {
     pub(crate) address: ServerAddress,
     pub(crate) bolt: ConnectionConfig,
-    pub(crate) auth: AuthToken,
+    pub(crate) auth_manager: Arc<dyn AuthManager>,
     pub(crate) connection_timeout: Duration,
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) keep_alive: bool,
@@ -60,6 +61,8 @@ pub(crate) struct BoltConnection<R: Runtime> {
     runtime: R,
     read_buf: Box<[u8]>,
     pub(crate) server: Arc<ServerInfo>,
+    /// The token this connection is authenticated with.
+    pub(crate) auth: AuthToken,
     pub(crate) telemetry: bool,
     pub(crate) created: Instant,
     pub(crate) last_used: Instant,
@@ -75,7 +78,11 @@ pub(crate) struct BoltConnection<R: Runtime> {
 
 impl<R: Runtime> BoltConnection<R> {
     /// Connect, handshake and authenticate.
-    pub(crate) async fn open(runtime: &R, settings: &ConnectSettings) -> Result<Self> {
+    pub(crate) async fn open(
+        runtime: &R,
+        settings: &ConnectSettings,
+        auth: &AuthToken,
+    ) -> Result<Self> {
         let authority = settings.address.authority();
         let now = runtime.now();
         let deadline = now + settings.connection_timeout;
@@ -129,7 +136,7 @@ impl<R: Runtime> BoltConnection<R> {
             },
         };
         let mut bolt = Connection::new(settings.bolt.clone(), now);
-        bolt.send(Request::Hello(Hello::new(settings.auth.clone())))
+        bolt.send(Request::Hello(Hello::new(auth.clone())))
             .map_err(|e| Error::Protocol(e.to_string()))?;
         let mut conn = BoltConnection {
             bolt,
@@ -141,6 +148,7 @@ impl<R: Runtime> BoltConnection<R> {
                 agent: String::new(),
                 protocol_version: (0, 0),
             }),
+            auth: auth.clone(),
             telemetry: false,
             created: now,
             last_used: now,
@@ -166,6 +174,21 @@ impl<R: Runtime> BoltConnection<R> {
             });
         }
         Ok(conn)
+    }
+
+    /// Switch the authenticated user in place with LOGOFF + LOGON (Bolt 5.1+).
+    pub(crate) async fn reauth(&mut self, auth: &AuthToken) -> Result<()> {
+        let logoff = self.send(Request::Logoff)?;
+        let logon = self.send(Request::Logon(auth.clone()))?;
+        self.expect_success(logoff).await?;
+        self.expect_success(logon).await?;
+        self.auth = auth.clone();
+        Ok(())
+    }
+
+    /// Whether [`reauth`](Self::reauth) is possible.
+    pub(crate) fn supports_reauth(&self) -> bool {
+        self.version() >= (5, 1)
     }
 
     /// Queue a request (sent with the next flush; [`next_event`](Self::next_event) flushes).

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use quiver_bolt::{AccessMode, AuthToken, BoltAgent, ConnectionConfig};
 
+use crate::auth::{AuthManager, StaticAuthManager};
 use crate::bookmarks::BookmarkManager;
 use crate::config::{Config, ServerAddress};
 use crate::conn::ConnectSettings;
@@ -86,10 +87,14 @@ impl<R: Runtime> Driver<R> {
             .with_bolt_agent(BoltAgent::default())
             .with_max_message_size(config.max_message_size)
             .with_notifications(config.notifications.clone());
+        let auth_manager: Arc<dyn AuthManager> = match &config.auth_manager {
+            Some(manager) => manager.clone(),
+            None => Arc::new(StaticAuthManager::new(auth)),
+        };
         let settings = ConnectSettings {
             address,
             bolt,
-            auth,
+            auth_manager,
             connection_timeout: config.connection_timeout,
             read_timeout: config.read_timeout,
             keep_alive: config.keep_alive,
@@ -166,24 +171,38 @@ impl<R: Runtime> Driver<R> {
     /// Open (or reuse) a connection to check that the server is reachable and accepts the
     /// credentials.
     pub async fn verify_connectivity(&self) -> Result<()> {
-        self.inner.pool.acquire().await.map(drop)
+        self.inner.pool.acquire(None).await.map(drop)
+    }
+
+    /// Whether `auth` is accepted by the server (`Ok(false)` for an authentication failure).
+    /// Uses LOGOFF/LOGON on a pooled connection (Bolt 5.1+).
+    pub async fn verify_authentication(&self, auth: &AuthToken) -> Result<bool> {
+        match self.inner.pool.acquire(Some(auth)).await {
+            Ok(_) => Ok(true),
+            Err(Error::Server(e)) if e.is_authentication_error() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) fn auth_manager(&self) -> &Arc<dyn AuthManager> {
+        &self.inner.pool.settings().auth_manager
     }
 
     /// Which server the driver talks to, from a live connection.
     pub async fn get_server_info(&self) -> Result<ServerInfo> {
-        let conn = self.inner.pool.acquire().await?;
+        let conn = self.inner.pool.acquire(None).await?;
         Ok((*conn.server).clone())
     }
 
     /// Whether the server supports several databases (Bolt 4.0+).
     pub async fn supports_multi_db(&self) -> Result<bool> {
-        let conn = self.inner.pool.acquire().await?;
+        let conn = self.inner.pool.acquire(None).await?;
         Ok(conn.version().0 >= 4)
     }
 
     /// Whether the server supports per-session auth (Bolt 5.1+ re-auth).
     pub async fn supports_session_auth(&self) -> Result<bool> {
-        let conn = self.inner.pool.acquire().await?;
+        let conn = self.inner.pool.acquire(None).await?;
         Ok(conn.version() >= (5, 1))
     }
 

@@ -87,6 +87,7 @@
 //! runs over any runtime's stream, so TLS is the same code on every runtime.
 #![warn(missing_docs)]
 
+mod auth;
 mod bookmarks;
 mod config;
 mod conn;
@@ -103,6 +104,7 @@ mod session;
 mod summary;
 mod tls;
 
+pub use auth::{AuthManager, ExpiringAuth, ExpiringAuthManager, StaticAuthManager};
 pub use bookmarks::{BookmarkManager, Bookmarks};
 pub use config::{Config, DEFAULT_PORT, RetryConfig, Security, ServerAddress};
 pub use driver::{Driver, ExecuteQuery, RoutingControl};

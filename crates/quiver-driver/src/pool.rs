@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use event_listener::Event;
+use quiver_bolt::AuthToken;
 
 use crate::conn::{BoltConnection, ConnectSettings};
 use crate::error::{Error, Result};
@@ -83,9 +84,56 @@ impl<R: Runtime> Pool<R> {
         &self.settings
     }
 
-    /// A connection that is READY, waiting up to the acquisition timeout.
-    pub(crate) async fn acquire(self: &Arc<Self>) -> Result<PooledConnection<R>> {
+    /// A connection that is READY and authenticated with `session_auth` (or the auth manager's
+    /// current token), waiting up to the acquisition timeout.
+    pub(crate) async fn acquire(
+        self: &Arc<Self>,
+        session_auth: Option<&AuthToken>,
+    ) -> Result<PooledConnection<R>> {
+        let auth = match session_auth {
+            Some(auth) => auth.clone(),
+            None => self.settings.auth_manager.get_auth(),
+        };
         let deadline = self.runtime.now() + self.config.acquisition_timeout;
+        loop {
+            let mut conn = self.acquire_any(deadline, &auth).await?;
+            if conn.auth == auth {
+                return Ok(conn);
+            }
+            if conn.supports_reauth() {
+                let reauth = with_deadline(&self.runtime, Some(deadline), conn.reauth(&auth)).await;
+                match reauth {
+                    Some(Ok(())) => return Ok(conn),
+                    Some(Err(e)) => {
+                        conn.discard();
+                        return Err(e);
+                    }
+                    None => {
+                        conn.discard();
+                        return Err(Error::AcquisitionTimeout {
+                            timeout: self.config.acquisition_timeout,
+                            max_size: self.config.max_size,
+                        });
+                    }
+                }
+            }
+            if session_auth.is_some() {
+                return Err(Error::Configuration(format!(
+                    "per-session auth needs Bolt 5.1+ (LOGON/LOGOFF), but the server speaks Bolt {}.{}",
+                    conn.version().0,
+                    conn.version().1
+                )));
+            }
+            // The manager rotated the token and the server cannot re-authenticate: replace it.
+            conn.discard();
+        }
+    }
+
+    async fn acquire_any(
+        self: &Arc<Self>,
+        deadline: Instant,
+        auth: &AuthToken,
+    ) -> Result<PooledConnection<R>> {
         loop {
             let step = {
                 let mut state = self.lock();
@@ -108,7 +156,7 @@ impl<R: Runtime> Pool<R> {
                         return Ok(conn);
                     }
                 }
-                Step::Open => return self.open(deadline).await,
+                Step::Open => return self.open(deadline, auth).await,
                 Step::Wait(listener) => {
                     if with_deadline(&self.runtime, Some(deadline), listener)
                         .await
@@ -125,10 +173,14 @@ impl<R: Runtime> Pool<R> {
     }
 
     /// Open a new connection in a slot already counted in `total`.
-    async fn open(self: &Arc<Self>, deadline: Instant) -> Result<PooledConnection<R>> {
+    async fn open(
+        self: &Arc<Self>,
+        deadline: Instant,
+        auth: &AuthToken,
+    ) -> Result<PooledConnection<R>> {
         // Gives the slot back if opening fails or the future is dropped.
         let slot = SlotGuard { pool: self };
-        let conn = BoltConnection::open(&self.runtime, &self.settings);
+        let conn = BoltConnection::open(&self.runtime, &self.settings, auth);
         let conn = match with_deadline(&self.runtime, Some(deadline), conn).await {
             Some(conn) => conn?,
             None => {

@@ -609,14 +609,11 @@ mod tests {
         );
         let bob: Person = record.to().unwrap();
         assert_eq!(bob.nickname.as_deref(), Some("B"));
-        let (name, age): (&str, i64) = {
-            let pair = Record::new(
-                vec![PackStr::from("n"), PackStr::from("a")].into(),
-                vec![Value::from("x"), Value::Integer(1)],
-            );
-            let (n, a): (String, i64) = pair.to().unwrap();
-            (Box::leak(n.into_boxed_str()), a)
-        };
+        let pair = Record::new(
+            vec![PackStr::from("n"), PackStr::from("a")].into(),
+            vec![Value::from("x"), Value::Integer(1)],
+        );
+        let (name, age): (&str, i64) = pair.to().unwrap();
         assert_eq!((name, age), ("x", 1));
     }
 

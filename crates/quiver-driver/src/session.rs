@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use quiver_bolt::value::{Map, Value};
 use quiver_bolt::{
-    AccessMode, NotificationFilter, Request, RequestId, Run, TelemetryApi, TxExtra, metadata,
+    AccessMode, AuthToken, NotificationFilter, Request, RequestId, Run, TelemetryApi, TxExtra,
+    metadata,
 };
 
 use crate::bookmarks::{BookmarkManager, Bookmarks};
@@ -119,6 +120,8 @@ pub struct SessionConfig {
     pub impersonated_user: Option<String>,
     /// Notification filters for this session's queries.
     pub notifications: NotificationFilter,
+    /// Run as another user, with LOGOFF/LOGON on the pooled connection (Bolt 5.1+).
+    pub auth: Option<AuthToken>,
 }
 
 impl SessionConfig {
@@ -156,6 +159,12 @@ impl SessionConfig {
         self.impersonated_user = Some(user.into());
         self
     }
+    /// Authenticate this session's work with `auth` (Bolt 5.1+ re-auth; cheaper than a second
+    /// driver, but each switch costs a round trip).
+    pub fn with_auth(mut self, auth: AuthToken) -> Self {
+        self.auth = Some(auth);
+        self
+    }
     /// Set notification filters.
     pub fn with_notifications(mut self, notifications: NotificationFilter) -> Self {
         self.notifications = notifications;
@@ -176,6 +185,8 @@ pub struct Session<R: Runtime> {
     fetch_size: i64,
     conn: Option<PooledConnection<R>>,
     bookmarks: Arc<BookmarkState>,
+    /// The token of the last connection used, for the auth manager's security-error handling.
+    last_auth: Option<AuthToken>,
 }
 
 impl<R: Runtime> Session<R> {
@@ -191,6 +202,7 @@ impl<R: Runtime> Session<R> {
             fetch_size,
             conn: None,
             bookmarks,
+            last_auth: None,
         }
     }
 
@@ -209,7 +221,13 @@ impl<R: Runtime> Session<R> {
             }
             conn.discard();
         }
-        self.driver.pool().acquire().await
+        let conn = self
+            .driver
+            .pool()
+            .acquire(self.config.auth.as_ref())
+            .await?;
+        self.last_auth = Some(conn.auth.clone());
+        Ok(conn)
     }
 
     fn extra(
@@ -463,7 +481,19 @@ impl<R: Runtime> Session<R> {
     /// discards it), wait before the next attempt, or return the error.
     async fn backoff(&mut self, retry: &mut RetryState, error: Error) -> Result<()> {
         let runtime = self.driver.runtime().clone();
-        match retry.on_error(&error, runtime.now()) {
+        // A security error the auth manager can fix (an expired token) is worth another attempt.
+        let refreshed = match (&error, &self.last_auth) {
+            (Error::Server(server), Some(token))
+                if self.config.auth.is_none()
+                    && server.code.starts_with("Neo.ClientError.Security.") =>
+            {
+                self.driver
+                    .auth_manager()
+                    .handle_security_error(token, server)
+            }
+            _ => false,
+        };
+        match retry.on_error_with(&error, refreshed, runtime.now()) {
             RetryDecision::RetryAt(at) => {
                 runtime.sleep_until(at).await;
                 Ok(())

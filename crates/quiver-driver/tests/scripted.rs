@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
-use quiver_driver::{AuthToken, Config, ConnectTarget, Driver, Error, Query, RetryConfig, Runtime};
+use quiver_driver::{
+    AuthToken, Config, ConnectTarget, Driver, Error, ExpiringAuth, ExpiringAuthManager, Query,
+    RetryConfig, Runtime,
+};
 use quiver_packstream::{Decoder, Map, Value, encode};
 
 // ---------------------------------------------------------------------------------------------
@@ -56,6 +59,7 @@ fn name(tag: u8) -> &'static str {
         PULL => "PULL",
         0x54 => "TELEMETRY",
         0x6A => "LOGON",
+        0x6B => "LOGOFF",
         _ => "?",
     }
 }
@@ -673,5 +677,49 @@ fn execute_query_uses_the_default_bookmark_manager() {
             .iter()
             .collect::<Vec<_>>(),
         ["bm-2"]
+    );
+}
+
+#[test]
+fn an_expired_token_is_refreshed_by_the_auth_manager_and_the_work_retried() {
+    let mut expired_once = true;
+    let world = World::new(move |call| {
+        if call.tag == RUN && expired_once {
+            expired_once = false;
+            return Some(Reply::Failure("Neo.ClientError.Security.TokenExpired"));
+        }
+        None
+    });
+    let tokens = Arc::new(Mutex::new(0));
+    let counter = tokens.clone();
+    let manager = ExpiringAuthManager::bearer(move || {
+        let mut n = counter.lock().unwrap();
+        *n += 1;
+        ExpiringAuth {
+            token: AuthToken::bearer(format!("token-{n}")),
+            expires_at: None,
+        }
+    });
+    let driver = driver(&world, Config::default().with_auth_manager(manager));
+    block_on(async {
+        let mut session = driver.session();
+        session
+            .execute_write(|mut tx| async move { tx.run("CREATE ()").await?.consume().await })
+            .await
+    })
+    .unwrap();
+    assert_eq!(
+        *tokens.lock().unwrap(),
+        2,
+        "the provider was asked for a second token"
+    );
+    let log = log(&world);
+    // The same connection was re-authenticated in place.
+    assert_eq!(world.lock().unwrap().connections, 1, "{log:?}");
+    assert!(log.iter().any(|l| l.ends_with("LOGOFF")), "{log:?}");
+    assert_eq!(
+        log.iter().filter(|l| l.ends_with("LOGON")).count(),
+        2,
+        "{log:?}"
     );
 }

@@ -659,3 +659,50 @@ async fn nodes_and_records_deserialize_into_structs_and_params_come_from_seriali
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn per_session_auth_switches_users_on_a_pooled_connection() {
+    let driver = driver_with(Config::default().with_max_connection_pool_size(1)).await;
+    let other = AuthToken::basic("quiver_other", "quiver-other-password");
+    let mut system = driver.session_with(SessionConfig::new().with_database("system"));
+    system
+        .run("CREATE USER quiver_other IF NOT EXISTS SET PASSWORD 'quiver-other-password' CHANGE NOT REQUIRED")
+        .await
+        .unwrap()
+        .consume()
+        .await
+        .unwrap();
+    drop(system);
+    assert!(driver.verify_authentication(&other).await.unwrap());
+    assert!(
+        !driver
+            .verify_authentication(&AuthToken::basic("quiver_other", "wrong"))
+            .await
+            .unwrap()
+    );
+    let current_user = |auth: Option<AuthToken>| {
+        let driver = driver.clone();
+        async move {
+            let mut config = SessionConfig::new().with_database("system");
+            config.auth = auth;
+            let mut session = driver.session_with(config);
+            session
+                .run("SHOW CURRENT USER YIELD user")
+                .await
+                .unwrap()
+                .single()
+                .await
+                .unwrap()
+                .get::<String>("user")
+                .unwrap()
+        }
+    };
+    assert_eq!(current_user(Some(other.clone())).await, "quiver_other");
+    assert_eq!(current_user(None).await, env("NEO4J_USER", "neo4j"));
+    assert_eq!(current_user(Some(other)).await, "quiver_other");
+    assert_eq!(
+        driver.pool_sizes().0,
+        1,
+        "one connection, re-authenticated in place"
+    );
+}

@@ -1,0 +1,156 @@
+//! Auth managers: where the driver gets its credentials, and how it refreshes them.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use quiver_bolt::AuthToken;
+
+use crate::error::ServerError;
+
+/// Supplies the auth token for new connections (and for re-authenticating pooled ones).
+///
+/// The driver calls [`get_auth`](AuthManager::get_auth) whenever it hands out a connection; a
+/// pooled connection whose token differs is re-authenticated in place with LOGOFF + LOGON (Bolt
+/// 5.1+) or replaced by a new connection (older servers). Keep `get_auth` cheap: cache the token.
+pub trait AuthManager: Send + Sync + fmt::Debug + 'static {
+    /// The token to use now.
+    fn get_auth(&self) -> AuthToken;
+
+    /// The server rejected `token` with a security error (e.g. `TokenExpired`). Return `true` if
+    /// a new token will be available, so that the failed work is worth retrying.
+    fn handle_security_error(&self, token: &AuthToken, error: &ServerError) -> bool;
+}
+
+/// The same token forever (what `Driver::new(uri, token)` uses).
+#[derive(Clone)]
+pub struct StaticAuthManager(AuthToken);
+
+impl StaticAuthManager {
+    /// Always `token`.
+    pub fn new(token: AuthToken) -> Self {
+        StaticAuthManager(token)
+    }
+}
+
+impl fmt::Debug for StaticAuthManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("StaticAuthManager").field(&self.0).finish()
+    }
+}
+
+impl AuthManager for StaticAuthManager {
+    fn get_auth(&self) -> AuthToken {
+        self.0.clone()
+    }
+    fn handle_security_error(&self, _token: &AuthToken, _error: &ServerError) -> bool {
+        false
+    }
+}
+
+/// A token with an optional expiry, as returned by a provider.
+#[derive(Debug, Clone)]
+pub struct ExpiringAuth {
+    /// The token.
+    pub token: AuthToken,
+    /// When to ask the provider for a new one (`None`: only after the server rejects it).
+    pub expires_at: Option<Instant>,
+}
+
+type Provider = dyn Fn() -> ExpiringAuth + Send + Sync;
+
+/// Calls a provider for a new token when the current one expires, or when the server says it
+/// did (`Neo.ClientError.Security.TokenExpired`, and for [`basic`](Self::basic) also
+/// `Unauthorized`, e.g. after a password rotation).
+pub struct ExpiringAuthManager {
+    provider: Box<Provider>,
+    current: Mutex<Option<ExpiringAuth>>,
+    refresh_on: &'static [&'static str],
+}
+
+impl fmt::Debug for ExpiringAuthManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExpiringAuthManager")
+            .field("refresh_on", &self.refresh_on)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExpiringAuthManager {
+    /// For bearer tokens (SSO): refreshed on expiry and on `TokenExpired`.
+    pub fn bearer(provider: impl Fn() -> ExpiringAuth + Send + Sync + 'static) -> Arc<Self> {
+        Arc::new(ExpiringAuthManager {
+            provider: Box::new(provider),
+            current: Mutex::new(None),
+            refresh_on: &["Neo.ClientError.Security.TokenExpired"],
+        })
+    }
+
+    /// For rotating passwords: refreshed on expiry, `TokenExpired` and `Unauthorized`.
+    pub fn basic(provider: impl Fn() -> ExpiringAuth + Send + Sync + 'static) -> Arc<Self> {
+        Arc::new(ExpiringAuthManager {
+            provider: Box::new(provider),
+            current: Mutex::new(None),
+            refresh_on: &[
+                "Neo.ClientError.Security.TokenExpired",
+                "Neo.ClientError.Security.Unauthorized",
+            ],
+        })
+    }
+}
+
+impl AuthManager for ExpiringAuthManager {
+    fn get_auth(&self) -> AuthToken {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        let fresh = current
+            .as_ref()
+            .is_some_and(|auth| auth.expires_at.is_none_or(|at| Instant::now() < at));
+        if !fresh {
+            *current = Some((self.provider)());
+        }
+        current
+            .as_ref()
+            .map(|auth| auth.token.clone())
+            .unwrap_or_else(AuthToken::none)
+    }
+
+    fn handle_security_error(&self, token: &AuthToken, error: &ServerError) -> bool {
+        if !self.refresh_on.contains(&error.code.as_str()) {
+            return false;
+        }
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if current.as_ref().is_some_and(|auth| &auth.token == token) {
+            *current = None;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[test]
+    fn expiring_managers_refresh_on_expiry_and_on_token_expired() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let manager = ExpiringAuthManager::bearer(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            ExpiringAuth {
+                token: AuthToken::bearer(format!("token-{n}")),
+                expires_at: Some(Instant::now() + Duration::from_secs(3600)),
+            }
+        });
+        let first = manager.get_auth();
+        assert_eq!(manager.get_auth(), first);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let expired = ServerError::new("Neo.ClientError.Security.TokenExpired", "expired");
+        assert!(manager.handle_security_error(&first, &expired));
+        assert_ne!(manager.get_auth(), first);
+        let other = ServerError::new("Neo.ClientError.Security.Unauthorized", "no");
+        assert!(!manager.handle_security_error(&first, &other));
+        assert!(!StaticAuthManager::new(first.clone()).handle_security_error(&first, &expired));
+    }
+}
