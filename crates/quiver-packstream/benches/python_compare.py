@@ -14,7 +14,7 @@ Steps:
 4. Prints values/s and MB/s for each, and Quiver's speed-up over each Python decoder.
 
 "Values" counts every PackStream value (scalars, containers, map keys, structure fields) on
-both sides. The Python figures include building Python objects, which is what the driver does;
+both sides. Times are thread CPU time, best of several rounds. The Python figures include building Python objects, which is what the driver does;
 Quiver's tree figure includes building `Value` trees, its pull figure builds nothing.
 """
 
@@ -71,13 +71,15 @@ def decode_all_rust(data):
 
 
 def best_time(fn, data):
+    """Best seconds per call, in thread CPU time (like the Rust side), so a loaded machine
+    does not distort the comparison."""
     fn(data)  # warm up
     best = float("inf")
-    start = time.perf_counter()
-    while time.perf_counter() - start < BUDGET_S:
-        t = time.perf_counter()
+    start = time.thread_time()
+    while time.thread_time() - start < BUDGET_S:
+        t = time.thread_time()
         fn(data)
-        best = min(best, time.perf_counter() - t)
+        best = min(best, time.thread_time() - t)
     return best
 
 

@@ -215,109 +215,148 @@ impl Decoder {
             .ok_or_else(|| self.error(self.pos, DecodeErrorKind::UnexpectedEnd))
     }
 
+    #[cold]
     fn error(&self, offset: usize, kind: DecodeErrorKind) -> DecodeError {
         DecodeError { offset, kind }
     }
 
     /// Parses the marker at the current position and its size fields. Returns the header and the
     /// position after it (for strings and bytes: after the payload). Does not move.
+    ///
+    /// The one-byte forms (tiny ints, strings, lists, maps, structures) are handled inline; the
+    /// rest in [`parse_wide_header`](Self::parse_wide_header), keeping this hot path small.
     #[inline]
     fn parse_header(&self) -> Result<(Header, usize), DecodeError> {
         let data: &[u8] = &self.input;
         let start = self.pos;
-        let end = || self.error(start, DecodeErrorKind::UnexpectedEnd);
-        let m = *data.get(start).ok_or_else(end)?;
+        let Some(&m) = data.get(start) else {
+            return Err(self.unexpected_end());
+        };
         let body = start + 1;
-        let sized = |n: usize| -> Result<(usize, usize), DecodeError> {
-            let len = match n {
-                1 => usize::from(array_at::<1>(data, body).ok_or_else(end)?[0]),
-                2 => usize::from(u16::from_be_bytes(
-                    array_at::<2>(data, body).ok_or_else(end)?,
-                )),
-                _ => u32::from_be_bytes(array_at::<4>(data, body).ok_or_else(end)?) as usize,
-            };
-            Ok((len, body + n))
-        };
-        let payload = |len: usize, from: usize| -> Result<(Range<usize>, usize), DecodeError> {
-            let to = from.checked_add(len).ok_or_else(end)?;
-            if to > data.len() {
-                return Err(end());
-            }
-            Ok((from..to, to))
-        };
-        let string = |len: usize, from: usize| -> Result<(Header, usize), DecodeError> {
-            let (range, next) = payload(len, from)?;
-            let bytes = data.get(range.clone()).ok_or_else(end)?;
-            if std::str::from_utf8(bytes).is_err() {
-                return Err(self.error(start, DecodeErrorKind::InvalidUtf8));
-            }
-            Ok((Header::String(range), next))
-        };
-        let bytes = |(len, from): (usize, usize)| -> Result<(Header, usize), DecodeError> {
-            let (range, next) = payload(len, from)?;
-            Ok((Header::Bytes(range), next))
-        };
+        let nibble = usize::from(m & 0x0F);
+        match m {
+            0x00..=0x7F => Ok((Header::Integer(i64::from(m)), body)),
+            0xF0..=0xFF => Ok((Header::Integer(i64::from(m as i8)), body)),
+            0x80..=0x8F => self.string_header(body, nibble),
+            0x90..=0x9F => Ok((Header::List(nibble), body)),
+            0xA0..=0xAF => Ok((Header::Map(nibble), body)),
+            0xB0..=0xBF => match data.get(body) {
+                Some(&tag) => Ok((Header::Structure(tag, nibble), body + 1)),
+                None => Err(self.unexpected_end()),
+            },
+            _ => self.parse_wide_header(m, body),
+        }
+    }
+
+    /// The markers in `C0`–`EF`: null, booleans, floats, sized ints, and the 8/16/32-bit size
+    /// forms of strings, bytes, lists and maps.
+    #[inline(never)]
+    fn parse_wide_header(&self, m: u8, body: usize) -> Result<(Header, usize), DecodeError> {
+        let data: &[u8] = &self.input;
         let header = match m {
-            0x00..=0x7F => (Header::Integer(i64::from(m)), body),
-            0xF0..=0xFF => (Header::Integer(i64::from(m as i8)), body),
-            0x80..=0x8F => string(usize::from(m & 0x0F), body)?,
-            0x90..=0x9F => (Header::List(usize::from(m & 0x0F)), body),
-            0xA0..=0xAF => (Header::Map(usize::from(m & 0x0F)), body),
-            0xB0..=0xBF => {
-                let [tag] = array_at::<1>(data, body).ok_or_else(end)?;
-                (Header::Structure(tag, usize::from(m & 0x0F)), body + 1)
-            }
             marker::NULL => (Header::Null, body),
             marker::FALSE => (Header::Boolean(false), body),
             marker::TRUE => (Header::Boolean(true), body),
             marker::FLOAT_64 => {
-                let raw = array_at::<8>(data, body).ok_or_else(end)?;
+                let raw = self.array_at::<8>(body)?;
                 (
                     Header::Float(f64::from_bits(u64::from_be_bytes(raw))),
                     body + 8,
                 )
             }
             marker::INT_8 => {
-                let raw = array_at::<1>(data, body).ok_or_else(end)?;
+                let raw = self.array_at::<1>(body)?;
                 (Header::Integer(i64::from(i8::from_be_bytes(raw))), body + 1)
             }
             marker::INT_16 => {
-                let raw = array_at::<2>(data, body).ok_or_else(end)?;
+                let raw = self.array_at::<2>(body)?;
                 (
                     Header::Integer(i64::from(i16::from_be_bytes(raw))),
                     body + 2,
                 )
             }
             marker::INT_32 => {
-                let raw = array_at::<4>(data, body).ok_or_else(end)?;
+                let raw = self.array_at::<4>(body)?;
                 (
                     Header::Integer(i64::from(i32::from_be_bytes(raw))),
                     body + 4,
                 )
             }
             marker::INT_64 => {
-                let raw = array_at::<8>(data, body).ok_or_else(end)?;
+                let raw = self.array_at::<8>(body)?;
                 (Header::Integer(i64::from_be_bytes(raw)), body + 8)
             }
-            marker::BYTES_8 => bytes(sized(1)?)?,
-            marker::BYTES_16 => bytes(sized(2)?)?,
-            marker::BYTES_32 => bytes(sized(4)?)?,
+            marker::BYTES_8 | marker::BYTES_16 | marker::BYTES_32 => {
+                let (len, from) = self.size_at(body, m - marker::BYTES_8)?;
+                let to = self.payload_end(from, len)?;
+                (Header::Bytes(from..to), to)
+            }
             marker::STRING_8 | marker::STRING_16 | marker::STRING_32 => {
-                let n = 1 << (m - marker::STRING_8);
-                let (len, from) = sized(n)?;
-                string(len, from)?
+                let (len, from) = self.size_at(body, m - marker::STRING_8)?;
+                return self.string_header(from, len);
             }
             marker::LIST_8 | marker::LIST_16 | marker::LIST_32 => {
-                let (len, next) = sized(1 << (m - marker::LIST_8))?;
+                let (len, next) = self.size_at(body, m - marker::LIST_8)?;
                 (Header::List(len), next)
             }
             marker::MAP_8 | marker::MAP_16 | marker::MAP_32 => {
-                let (len, next) = sized(1 << (m - marker::MAP_8))?;
+                let (len, next) = self.size_at(body, m - marker::MAP_8)?;
                 (Header::Map(len), next)
             }
-            _ => return Err(self.error(start, DecodeErrorKind::ReservedMarker(m))),
+            _ => {
+                let start = body - 1;
+                debug_assert_eq!(data.get(start), Some(&m));
+                return Err(self.error(start, DecodeErrorKind::ReservedMarker(m)));
+            }
         };
         Ok(header)
+    }
+
+    /// Reads a big-endian size field of 1, 2 or 4 bytes (`form` 0, 1 or 2) at `at`; returns the
+    /// size and the position after the field.
+    #[inline]
+    fn size_at(&self, at: usize, form: u8) -> Result<(usize, usize), DecodeError> {
+        Ok(match form {
+            0 => (usize::from(self.array_at::<1>(at)?[0]), at + 1),
+            1 => (
+                usize::from(u16::from_be_bytes(self.array_at::<2>(at)?)),
+                at + 2,
+            ),
+            _ => (u32::from_be_bytes(self.array_at::<4>(at)?) as usize, at + 4),
+        })
+    }
+
+    #[inline]
+    fn array_at<const N: usize>(&self, at: usize) -> Result<[u8; N], DecodeError> {
+        array_at::<N>(&self.input, at).ok_or_else(|| self.unexpected_end())
+    }
+
+    /// The end of a `len`-byte payload starting at `from`, if the input holds it.
+    #[inline]
+    fn payload_end(&self, from: usize, len: usize) -> Result<usize, DecodeError> {
+        match from.checked_add(len) {
+            Some(to) if to <= self.input.len() => Ok(to),
+            _ => Err(self.unexpected_end()),
+        }
+    }
+
+    /// A string of `len` bytes starting at `from`, checked to be UTF-8.
+    #[inline]
+    fn string_header(&self, from: usize, len: usize) -> Result<(Header, usize), DecodeError> {
+        let to = self.payload_end(from, len)?;
+        let utf8 = self.input.get(from..to).unwrap_or_default();
+        // ASCII (most keys and short strings) is checked inline; the rest by the full check.
+        if !utf8.is_ascii() && std::str::from_utf8(utf8).is_err() {
+            return Err(self.error(self.pos, DecodeErrorKind::InvalidUtf8));
+        }
+        Ok((Header::String(from..to), to))
+    }
+
+    /// "Input ended" at the value that starts at the current position.
+    #[cold]
+    #[inline(never)]
+    fn unexpected_end(&self) -> DecodeError {
+        self.error(self.pos, DecodeErrorKind::UnexpectedEnd)
     }
 
     fn to_token(&self, header: Header) -> Token {
