@@ -102,7 +102,13 @@ enum St {
     Authentication,
     Ready,
     Streaming,
-    Tx { open: u32 },
+    /// Projection only: a PULL/DISCARD with `n ≥ 0` of an auto-commit stream is in flight, so the
+    /// stream may or may not end (STREAMING or READY): only RESET and GOODBYE are safe to queue.
+    MaybeStreaming,
+    /// In a transaction with `open` result streams (in a projection: at least `open`).
+    Tx {
+        open: u32,
+    },
     Failed,
 }
 
@@ -171,14 +177,20 @@ fn after_success(st: St, kind: Kind, more: bool) -> St {
     }
 }
 
-/// The state the server will be in after everything in flight, assuming success (a PULL with
-/// `n ≥ 0` is assumed to leave the stream open) and that in FAILED all but RESET is ignored.
+/// The state the server will be in after everything in flight, assuming success and that in
+/// FAILED all but RESET is ignored. A PULL/DISCARD with `n ≥ 0` may or may not end its stream:
+/// the projection then keeps only what holds either way (auto-commit: [`St::MaybeStreaming`];
+/// in a transaction: one stream fewer, the lower bound).
 fn project(mut st: St, pending: &VecDeque<Pending>) -> St {
     for p in pending {
         st = match (st, p.kind) {
             (St::Failed, Kind::Reset) => St::Ready,
             (St::Failed, _) => St::Failed,
-            (st, Kind::Pull { all } | Kind::Discard { all }) => after_success(st, p.kind, !all),
+            (St::Streaming, Kind::Pull { all: false } | Kind::Discard { all: false }) => {
+                St::MaybeStreaming
+            }
+            (_, Kind::Reset) => St::Ready,
+            (St::MaybeStreaming, _) => St::MaybeStreaming,
             (st, kind) => after_success(st, kind, false),
         };
     }
@@ -282,7 +294,7 @@ impl Connection {
             St::Connected => ServerState::Negotiation,
             St::Authentication => ServerState::Authentication,
             St::Ready => ServerState::Ready,
-            St::Streaming => ServerState::Streaming,
+            St::Streaming | St::MaybeStreaming => ServerState::Streaming,
             St::Tx { open: 0 } => ServerState::TxReady,
             St::Tx { .. } => ServerState::TxStreaming,
             St::Failed if self.pending.iter().any(|p| p.kind == Kind::Reset) => {
@@ -637,7 +649,7 @@ impl Connection {
             St::Connected => ServerState::Negotiation,
             St::Authentication => ServerState::Authentication,
             St::Ready => ServerState::Ready,
-            St::Streaming => ServerState::Streaming,
+            St::Streaming | St::MaybeStreaming => ServerState::Streaming,
             St::Tx { open: 0 } => ServerState::TxReady,
             St::Tx { .. } => ServerState::TxStreaming,
             St::Failed => ServerState::Failed,

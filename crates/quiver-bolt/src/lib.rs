@@ -138,9 +138,10 @@
 //! * Every other request is refused with [`BoltError::InvalidRequest`] until
 //!   [`Event::Ready`] (so that parameters are encoded for the right version and, on 4.4, with
 //!   the right date-time form).
-//! * A PULL/DISCARD with `n = -1` is assumed to end its stream when validating what may follow
-//!   it in a pipeline; with `n ≥ 0` the stream is assumed open until its SUCCESS says
-//!   `has_more: false`.
+//! * Pipelines are validated against what holds whatever the server answers: a PULL/DISCARD
+//!   with `n = -1` ends its stream; one with `n ≥ 0` may or may not, so until its SUCCESS
+//!   arrives only RESET/GOODBYE may follow it on an auto-commit stream (inside a transaction,
+//!   RUN/COMMIT/ROLLBACK, and PULL/DISCARD of other streams that are surely open, may).
 //! * **Time**: the only timer is the server's `connection.recv_timeout_seconds` hint. While a
 //!   response is due, silence longer than that makes the connection defunct with
 //!   [`BoltError::ReceiveTimeout`]. Any received byte restarts the clock. `send` takes no time
