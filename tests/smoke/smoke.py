@@ -74,6 +74,7 @@ def main():
     parser.add_argument("--password", default=os.environ.get("NEO4J_PASSWORD", "quiver-test-password"))
     parser.add_argument("--tls-uri", default=os.environ.get("NEO4J_TLS_URI"))
     parser.add_argument("--ca", default=os.environ.get("NEO4J_TLS_CA"))
+    parser.add_argument("--no-tls", action="store_true", help="skip TLS even if NEO4J_TLS_URI is set")
     parser.add_argument("--database", default=None, help="database name (default: the server's)")
     parser.add_argument(
         "--bolt-versions",
@@ -110,7 +111,7 @@ def main():
 
         check(f"handshake offering only Bolt {version.strip()}", handshake)
 
-    if args.tls_uri:
+    if args.tls_uri and not args.no_tls:
         if not args.ca:
             sys.exit("--tls-uri needs --ca (the server's certificate; NEO4J_TLS_CA)")
         # Custom trust needs the plain scheme plus encrypted=True in the Python driver.

@@ -26,7 +26,9 @@ commands:
   server stop   <name|all> stop a server started by `server start`
   server status [name]     show which servers run, their addresses and memory
   server env    <name>     print `export ...` lines pointing tests at a running server
-  test [-- <args>]         start Neo4j 5.26 (unless NEO4J_URI is set), run every test step, stop it;
+  test [--with <servers>|all] [-- <args>]
+                           start Neo4j 5.26 (unless NEO4J_URI is set) and the --with servers, run
+                           every test step and a smoke test per server, stop what it started;
                            <args> go to `cargo test`
   testkit --testkit-dir DIR [--filter PATTERN] [--neo4j] [--debug]
                            build the TestKit backend, run Neo4j's driver conformance suite

@@ -42,6 +42,8 @@ pub(crate) struct Server {
     /// Prefix of the environment variables that point tests at this server (`<PREFIX>_URI`, …).
     pub(crate) env_prefix: &'static str,
     pub(crate) user: &'static str,
+    /// Bolt versions the server must accept when offered alone (checked by the smoke test).
+    pub(crate) bolt_versions: &'static str,
     pub(crate) kind: Kind,
 }
 
@@ -85,6 +87,7 @@ pub(crate) static SERVERS: &[Server] = &[
         tls_port: Some(7688),
         env_prefix: "NEO4J",
         user: "neo4j",
+        bolt_versions: "5.8,5.4,5.0,4.4",
         kind: Kind::Neo4j {
             project: "neo4j-5",
             java_homes: JAVA_17,
@@ -97,6 +100,7 @@ pub(crate) static SERVERS: &[Server] = &[
         tls_port: Some(7698),
         env_prefix: "NEO4J_2026",
         user: "neo4j",
+        bolt_versions: "6.0,5.8,4.4",
         kind: Kind::Neo4j {
             project: "neo4j-2026",
             java_homes: JAVA_25,
@@ -109,6 +113,7 @@ pub(crate) static SERVERS: &[Server] = &[
         tls_port: Some(7708),
         env_prefix: "NEO4J_44",
         user: "neo4j",
+        bolt_versions: "4.4",
         kind: Kind::Neo4j {
             project: "neo4j-4.4",
             java_homes: JAVA_17,
@@ -121,6 +126,7 @@ pub(crate) static SERVERS: &[Server] = &[
         tls_port: None,
         env_prefix: "ARCADEDB",
         user: "root",
+        bolt_versions: "5.4,5.0,4.4",
         kind: Kind::ArcadeDb {
             version: "26.10.2.post1",
             http_port: 2481,
@@ -623,6 +629,43 @@ fn install_arcadedb(version: &str, site: &Path) -> Result<(), Error> {
         Err(Error::Failed(format!(
             "pip could not download and install {requirement}"
         )))
+    }
+}
+
+/// A `sh` process in its own process group that stops a server (SIGTERM, SIGKILL after 60 s) when its
+/// stdin — a pipe from xtask — closes, which happens however xtask ends, including Ctrl-C and SIGKILL.
+/// Used by commands that start a server for their own run and must not leave it behind.
+pub(crate) struct StopGuard {
+    child: Child,
+}
+
+impl StopGuard {
+    /// Arms a guard for the server process `pid` started for `server`.
+    pub(crate) fn arm(server: &Server, pid: u32) -> Result<StopGuard, Error> {
+        use std::os::unix::process::CommandExt;
+        let script = r#"cat >/dev/null
+if grep -qF "$2" "/proc/$1/cmdline" 2>/dev/null; then
+  kill -TERM "$1" 2>/dev/null
+  sleep 60
+  grep -qF "$2" "/proc/$1/cmdline" 2>/dev/null && kill -KILL "$1" 2>/dev/null
+fi"#;
+        let child = Command::new("sh")
+            .args(["-c", script, "quiver-server-guard"])
+            .arg(pid.to_string())
+            .arg(server.marker())
+            .process_group(0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(Error::io("starting the server guard (sh)"))?;
+        Ok(StopGuard { child })
+    }
+
+    /// Ends the guard without letting it act (the caller stops the server itself).
+    pub(crate) fn disarm(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

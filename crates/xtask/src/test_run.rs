@@ -1,10 +1,10 @@
-//! `cargo xtask test`: every test step of the project against a real Neo4j 5.26.
+//! `cargo xtask test`: every test step of the project against a real Neo4j 5.26 (and, with `--with`,
+//! the other local servers too).
 
-use std::io::Write;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use crate::servers::{self, Started};
+use crate::servers::{self, Kind, SERVERS, Server, Started, StopGuard};
 use crate::{Error, repo_root};
 
 /// One test step: a program run from the repository root with the servers' environment.
@@ -19,80 +19,96 @@ struct Step {
 enum Program {
     /// The `cargo` that runs xtask (from `$CARGO`).
     Cargo,
+    /// Any other program on PATH (e.g. `python3`).
+    #[allow(
+        dead_code,
+        reason = "for future non-cargo steps; STEPS has none right now"
+    )]
     Named(&'static str),
 }
 
-/// The test steps, in order. Add a step by adding one line here.
-const STEPS: &[Step] = &[
-    Step {
-        name: "cargo test",
-        program: Program::Cargo,
-        args: &["test", "--workspace", "--locked"],
-        takes_user_args: true,
-    },
-    Step {
-        name: "smoke test (official Python driver)",
-        program: Program::Named("python3"),
-        args: &["tests/smoke/smoke.py"],
-        takes_user_args: false,
-    },
-];
+/// The test steps, in order. Add a step by adding one line here. (After these, the Python-driver smoke
+/// test runs once per server; see [`smoke_steps`].)
+const STEPS: &[Step] = &[Step {
+    name: "cargo test",
+    program: Program::Cargo,
+    args: &["test", "--workspace", "--locked"],
+    takes_user_args: true,
+}];
 
-/// `cargo xtask test [-- <cargo test args>]`.
+const USAGE: &str =
+    "usage: cargo xtask test [--with <server>[,<server>…]|all] [-- <cargo test args>]";
+
+/// A server this run uses, and the guard that stops it if we started it.
+struct InUse {
+    server: &'static Server,
+    guard: Option<StopGuard>,
+}
+
+/// `cargo xtask test [--with <servers>] [-- <cargo test args>]`.
 pub(crate) fn command(args: &[String]) -> Result<ExitCode, Error> {
-    let user_args: &[String] = match args.split_first() {
-        Some((first, rest)) if first == "--" => rest,
-        Some(_) => args,
-        None => &[],
-    };
-    let server = servers::find("neo4j-5")?;
+    let (extra_servers, user_args) = parse(args)?;
+    let main = servers::find("neo4j-5")?;
+    let mut in_use: Vec<InUse> = Vec::new();
     let mut env: Vec<(String, String)> = Vec::new();
-    let mut started_here = None;
-    if std::env::var_os("NEO4J_URI").is_some() {
-        println!("xtask: NEO4J_URI is set; testing against that server and starting none");
-    } else {
-        match server.start()? {
-            Started::Now { pid, seconds } => {
-                println!(
-                    "xtask: {} started (pid {pid}) in {seconds:.1} s",
-                    server.name
-                );
-                // If xtask dies (Ctrl-C, kill), the guard's stdin closes and it stops the server.
-                started_here = Some(Guard::spawn(pid, &server.dir().to_string_lossy())?);
-            }
-            Started::Already { pid } => {
-                println!(
-                    "xtask: {} already running (pid {pid}); it stays running afterwards",
-                    server.name
-                );
-            }
+    let mut smoke: Vec<(String, Vec<String>)> = Vec::new();
+
+    let started = (|| -> Result<(), Error> {
+        if std::env::var_os("NEO4J_URI").is_some() {
+            println!(
+                "xtask: NEO4J_URI is set; testing against that server and not starting neo4j-5"
+            );
+            // The user's server: the smoke test reads the NEO4J_* variables the user set.
+            smoke.push((
+                "smoke test (official Python driver), NEO4J_URI".into(),
+                Vec::new(),
+            ));
+        } else {
+            in_use.push(use_server(main)?);
         }
-        env.extend(server.env());
-    }
-    // Other servers started with `cargo xtask server start` are offered to tests that want them.
-    for other in servers::SERVERS
-        .iter()
-        .filter(|other| other.name != server.name)
-    {
-        if other.running_pid().is_some() {
-            env.extend(other.env());
+        for server in extra_servers {
+            in_use.push(use_server(server)?);
         }
-    }
-    for (key, value) in &env {
-        println!("xtask:   {key}={value}");
+        Ok(())
+    })();
+
+    // Servers already running (`cargo xtask server start`) are offered to the tests as well.
+    for server in SERVERS {
+        let used = in_use.iter().any(|used| std::ptr::eq(used.server, server));
+        if used || server.running_pid().is_some() {
+            env.extend(server.env());
+        }
+        if used {
+            smoke.push((
+                format!("smoke test (official Python driver), {}", server.name),
+                smoke_args(server),
+            ));
+        }
     }
 
-    let mut results = Vec::new();
-    for step in STEPS {
-        let outcome = run_step(step, user_args, &env);
-        results.push((step.name, outcome));
+    let mut results: Vec<(String, Result<Duration, Error>)> = Vec::new();
+    match started {
+        Ok(()) => {
+            for (key, value) in &env {
+                println!("xtask:   {key}={value}");
+            }
+            for step in STEPS {
+                results.push((step.name.to_owned(), run_step(step, user_args, &env)));
+            }
+            for (name, args) in &smoke {
+                results.push((name.clone(), run_smoke(name, args, &env)));
+            }
+        }
+        Err(err) => results.push(("start the servers".into(), Err(err))),
     }
 
-    if let Some(guard) = started_here {
-        guard.disarm();
-        match server.stop() {
-            Ok(_) => println!("xtask: {} stopped", server.name),
-            Err(err) => eprintln!("xtask: stopping {}: {err}", server.name),
+    for used in in_use.into_iter().rev() {
+        if let Some(guard) = used.guard {
+            guard.disarm();
+            match used.server.stop() {
+                Ok(_) => println!("xtask: {} stopped", used.server.name),
+                Err(err) => eprintln!("xtask: stopping {}: {err}", used.server.name),
+            }
         }
     }
 
@@ -114,6 +130,103 @@ pub(crate) fn command(args: &[String]) -> Result<ExitCode, Error> {
     }
 }
 
+/// Splits `[--with a,b|all] [--] args…` into the extra servers and the args for `cargo test`.
+fn parse(args: &[String]) -> Result<(Vec<&'static Server>, &[String]), Error> {
+    let mut extra = Vec::new();
+    let mut rest = args;
+    while let Some((first, tail)) = rest.split_first() {
+        match first.as_str() {
+            "--with" => {
+                let Some((names, tail)) = tail.split_first() else {
+                    return Err(Error::Usage(format!("--with needs server names\n{USAGE}")));
+                };
+                for name in names
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|name| !name.is_empty())
+                {
+                    if name == "all" {
+                        extra.extend(SERVERS.iter().filter(|server| server.name != "neo4j-5"));
+                    } else if name != "neo4j-5" {
+                        extra.push(servers::find(name)?);
+                    }
+                }
+                rest = tail;
+            }
+            "--" => return Ok((dedup(extra), tail)),
+            _ => return Ok((dedup(extra), rest)),
+        }
+    }
+    Ok((dedup(extra), rest))
+}
+
+fn dedup(mut servers: Vec<&'static Server>) -> Vec<&'static Server> {
+    let mut seen: Vec<&'static Server> = Vec::new();
+    servers.retain(|server| {
+        let new = !seen.iter().any(|other| std::ptr::eq(*other, *server));
+        seen.push(server);
+        new
+    });
+    servers
+}
+
+/// Starts `server` unless it already runs; only a server started here gets a guard (and is stopped).
+fn use_server(server: &'static Server) -> Result<InUse, Error> {
+    match server.start()? {
+        Started::Now { pid, seconds } => {
+            println!(
+                "xtask: {} started (pid {pid}) in {seconds:.1} s",
+                server.name
+            );
+            // If xtask dies (Ctrl-C, kill), the guard's stdin closes and it stops the server.
+            let guard = StopGuard::arm(server, pid)?;
+            Ok(InUse {
+                server,
+                guard: Some(guard),
+            })
+        }
+        Started::Already { pid } => {
+            println!(
+                "xtask: {} already running (pid {pid}); it stays running afterwards",
+                server.name
+            );
+            Ok(InUse {
+                server,
+                guard: None,
+            })
+        }
+    }
+}
+
+/// Arguments of `tests/smoke/smoke.py` for one of our servers.
+fn smoke_args(server: &Server) -> Vec<String> {
+    let mut args = vec![
+        "--uri".to_owned(),
+        format!("bolt://127.0.0.1:{}", server.bolt_port),
+        "--user".to_owned(),
+        server.user.to_owned(),
+        "--password".to_owned(),
+        servers::PASSWORD.to_owned(),
+        "--bolt-versions".to_owned(),
+        server.bolt_versions.to_owned(),
+    ];
+    if let Some(tls_port) = server.tls_port {
+        args.push("--tls-uri".to_owned());
+        args.push(format!("bolt+s://127.0.0.1:{tls_port}"));
+        args.push("--ca".to_owned());
+        args.push(server.ca_file().to_string_lossy().into_owned());
+    } else {
+        // Not the TLS listener of neo4j-5 from the environment.
+        args.push("--no-tls".to_owned());
+    }
+    if let Kind::ArcadeDb { .. } = server.kind {
+        // ArcadeDB needs a database that exists; `neo4j` is created at start.
+        args.push("--database".to_owned());
+        args.push("neo4j".to_owned());
+    }
+    args
+}
+
 fn run_step(
     step: &Step,
     user_args: &[String],
@@ -125,10 +238,22 @@ fn run_step(
         Program::Named(name) => name.to_owned(),
     };
     let mut command = Command::new(&program);
-    command.current_dir(repo_root()).args(step.args);
+    command.args(step.args);
     if step.takes_user_args {
         command.args(user_args);
     }
+    run(command, &program, env)
+}
+
+fn run_smoke(name: &str, args: &[String], env: &[(String, String)]) -> Result<Duration, Error> {
+    println!("\n=== xtask test: {name}");
+    let mut command = Command::new("python3");
+    command.arg("tests/smoke/smoke.py").args(args);
+    run(command, "python3", env)
+}
+
+fn run(mut command: Command, program: &str, env: &[(String, String)]) -> Result<Duration, Error> {
+    command.current_dir(repo_root());
     command.envs(env.iter().map(|(key, value)| (key, value)));
     let started = Instant::now();
     let status = command
@@ -141,40 +266,67 @@ fn run_step(
     }
 }
 
-/// A `sh` process in its own process group that stops the server when its stdin (a pipe from xtask)
-/// closes — which happens however xtask ends, including Ctrl-C and SIGKILL.
-struct Guard {
-    child: Child,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Guard {
-    fn spawn(pid: u32, marker: &str) -> Result<Guard, Error> {
-        use std::os::unix::process::CommandExt;
-        let script = r#"cat >/dev/null
-if grep -qF "$2" "/proc/$1/cmdline" 2>/dev/null; then
-  kill -TERM "$1" 2>/dev/null
-  sleep 60
-  grep -qF "$2" "/proc/$1/cmdline" 2>/dev/null && kill -KILL "$1" 2>/dev/null
-fi"#;
-        let child = Command::new("sh")
-            .args(["-c", script, "quiver-server-guard"])
-            .arg(pid.to_string())
-            .arg(marker)
-            .process_group(0)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(Error::io("starting the server guard (sh)"))?;
-        Ok(Guard { child })
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|arg| (*arg).to_owned()).collect()
     }
 
-    /// Ends the guard without letting it act (xtask stops the server itself).
-    fn disarm(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(mut stdin) = self.child.stdin.take() {
-            let _ = stdin.flush();
-        }
+    #[test]
+    fn with_takes_names_and_all_and_leaves_the_rest_to_cargo() {
+        let args = strings(&[
+            "--with",
+            "arcadedb,neo4j-2026,arcadedb",
+            "--",
+            "-p",
+            "quiver-bolt",
+        ]);
+        let (extra, rest) = parse(&args).expect("parse");
+        let names: Vec<&str> = extra.iter().map(|server| server.name).collect();
+        assert_eq!(names, ["arcadedb", "neo4j-2026"]);
+        assert_eq!(rest, strings(&["-p", "quiver-bolt"]));
+
+        let args = strings(&["--with", "all"]);
+        let (extra, rest) = parse(&args).expect("parse");
+        assert_eq!(
+            extra.len(),
+            SERVERS.len() - 1,
+            "all but neo4j-5, which always runs"
+        );
+        assert!(rest.is_empty());
+
+        let args = strings(&["--", "--nocapture"]);
+        let (extra, rest) = parse(&args).expect("parse");
+        assert!(extra.is_empty());
+        assert_eq!(rest, strings(&["--nocapture"]));
+
+        assert!(parse(&strings(&["--with"])).is_err());
+        assert!(parse(&strings(&["--with", "mysql"])).is_err());
+    }
+
+    #[test]
+    fn smoke_args_cover_tls_and_arcadedb_database() {
+        let neo4j = smoke_args(servers::find("neo4j-2026").expect("server"));
+        assert!(
+            neo4j
+                .windows(2)
+                .any(|pair| pair == ["--bolt-versions", "6.0,5.8,4.4"])
+        );
+        assert!(
+            neo4j
+                .windows(2)
+                .any(|pair| pair == ["--tls-uri", "bolt+s://127.0.0.1:7698"])
+        );
+        let arcadedb = smoke_args(servers::find("arcadedb").expect("server"));
+        assert!(arcadedb.windows(2).any(|pair| pair == ["--user", "root"]));
+        assert!(
+            arcadedb
+                .windows(2)
+                .any(|pair| pair == ["--database", "neo4j"])
+        );
+        assert!(!arcadedb.iter().any(|arg| arg == "--tls-uri"));
+        assert!(arcadedb.iter().any(|arg| arg == "--no-tls"));
     }
 }
