@@ -17,9 +17,10 @@
 //! why it skips — there is no list of test names to skip.
 #![allow(dead_code)]
 
+use std::future::Future;
+use std::task::Poll;
 use std::time::Duration;
 
-use futures_util::future::join_all;
 use quiver_driver::{
     AuthToken, BookmarkManager, Config, Driver, Error, Query, QueryType, RoutingControl, Runtime,
     ServerErrorKind, SessionConfig, TransactionConfig, TrustedCertificates, Value,
@@ -53,6 +54,30 @@ macro_rules! shared_suite {
             $block_on(shared::$test::<$runtime>())
         }
     )*};
+}
+
+/// Run `futures` concurrently in the calling task (no spawning, so it works on every executor).
+async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 fn env(name: &str, default: &str) -> String {
