@@ -13,7 +13,7 @@ use std::time::Instant;
 use bytes::BytesMut;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use quiver_bolt::chunk::write_chunked;
-use value::Map;
+use quiver_bolt::value::Map;
 use quiver_bolt::*;
 use quiver_packstream::encode;
 
