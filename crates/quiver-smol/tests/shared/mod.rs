@@ -18,6 +18,7 @@
 #![allow(dead_code)]
 
 use std::future::Future;
+use std::io::Write;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -125,9 +126,16 @@ async fn server_supports<R: Runtime>(driver: &Driver<R>, min: (u8, u8), feature:
     let info = driver.get_server_info().await.expect("server info");
     let supported = info.protocol_version >= min;
     if !supported {
-        eprintln!(
+        // Straight to stderr, not `eprintln!`: the test harness would capture that and show it
+        // only on failure, and a skip must be visible in a passing run.
+        let _ = writeln!(
+            std::io::stderr(),
             "skipped: {feature} needs Bolt {}.{}; {} negotiated Bolt {}.{}",
-            min.0, min.1, info.agent, info.protocol_version.0, info.protocol_version.1
+            min.0,
+            min.1,
+            info.agent,
+            info.protocol_version.0,
+            info.protocol_version.1
         );
     }
     supported
