@@ -520,6 +520,7 @@ impl Server {
         // 3. The server command.
         let mut java = Command::new(tool("java"));
         java.args(jvm_args)
+            .args(user_java_options())
             .arg("-cp")
             .arg(format!("{}:{classpath}", classes.display()))
             .arg("quiver.testserver.Main")
@@ -548,6 +549,7 @@ impl Server {
         let work = dir.join("work");
         let mut java = Command::new(package.join("jre/bin/java"));
         java.args(["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC"])
+            .args(user_java_options())
             .arg("-cp")
             .arg(format!("{}/jars/*", package.display()))
             .arg(format!("-Darcadedb.server.rootPath={}", work.display()))
@@ -667,6 +669,14 @@ fi"#;
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Extra JVM options from `QUIVER_SERVER_JAVA_OPTS` (whitespace-separated), placed after ours so they
+/// win — e.g. `-Xmx2g` for a benchmark.
+fn user_java_options() -> Vec<String> {
+    std::env::var("QUIVER_SERVER_JAVA_OPTS")
+        .map(|options| options.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 /// The `.java` files directly in `dir`, sorted.
