@@ -153,9 +153,10 @@ fn transaction_functions_are_plain_closures_and_bookmarks_chain_sessions() {
         .execute_write(|tx| {
             tx.run(
                 Query::new(format!(
-                    "CREATE (n:{l} {{v: $v}}) RETURN elementId(n) AS id"
+                    "CREATE (n:{l} {{v: $v, uid: $uid}}) RETURN n.uid AS id"
                 ))
-                .param("v", 42),
+                .param("v", 42)
+                .param("uid", format!("{l}-first")),
             )?
             .single()?
             .get("id")
@@ -166,10 +167,8 @@ fn transaction_functions_are_plain_closures_and_bookmarks_chain_sessions() {
     let v: i64 = reader
         .execute_read(|tx| {
             tx.run(
-                Query::new(format!(
-                    "MATCH (n:{l}) WHERE elementId(n) = $id RETURN n.v AS v"
-                ))
-                .param("id", id.clone()),
+                Query::new(format!("MATCH (n:{l} {{uid: $id}}) RETURN n.v AS v"))
+                    .param("id", id.clone()),
             )?
             .single()?
             .get("v")
