@@ -221,6 +221,8 @@ impl<R: Runtime> BoltConnection<R> {
 
     /// The next event from the server, reading as needed (queued requests are flushed first).
     pub(crate) async fn next_event(&mut self) -> Result<Event> {
+        // Fixed for this wait: early wake-ups must not push the read deadline out.
+        let mut read_deadline = None;
         loop {
             if let Some(event) = self.bolt.poll_event() {
                 return match event {
@@ -250,15 +252,15 @@ impl<R: Runtime> BoltConnection<R> {
                 self.bolt.handle_timeout(now);
                 continue;
             }
-            self.read_some().await?;
+            let read_deadline =
+                *read_deadline.get_or_insert_with(|| self.read_timeout.map(|t| now + t));
+            self.read_some(read_deadline).await?;
         }
     }
 
     /// Read once (with deadlines) and feed the core.
-    async fn read_some(&mut self) -> Result<()> {
-        let now = self.runtime.now();
+    async fn read_some(&mut self, read_deadline: Option<Instant>) -> Result<()> {
         let core_deadline = self.bolt.poll_timeout();
-        let read_deadline = self.read_timeout.map(|t| now + t);
         let deadline = earliest(core_deadline, read_deadline);
         let _ = self
             .runtime

@@ -26,7 +26,7 @@ use quiver_packstream::{Decoder, Map, Value, encode};
 fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
     let mut cx = Context::from_waker(Waker::noop());
-    for _ in 0..100_000 {
+    for _ in 0..1_000 {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
             return output;
         }
@@ -69,6 +69,8 @@ enum Reply {
     Failure(&'static str),
     /// Close the connection (reads see EOF, writes fail).
     Cut,
+    /// Say nothing, ever (reads stay pending).
+    Silent,
 }
 
 /// What the script sees of one request.
@@ -143,6 +145,7 @@ impl Runtime for FakeRuntime {
                 handshaken: false,
                 output: VecDeque::new(),
                 closed: false,
+                silent: false,
                 failed: false,
                 in_tx: false,
                 rows: VecDeque::new(),
@@ -162,6 +165,7 @@ struct FakeStream {
     handshaken: bool,
     output: VecDeque<u8>,
     closed: bool,
+    silent: bool,
     failed: bool,
     in_tx: bool,
     rows: VecDeque<Vec<Value>>,
@@ -213,6 +217,9 @@ impl FakeStream {
     }
 
     fn answer(&mut self, tag: u8, fields: &[Value]) {
+        if self.silent {
+            return;
+        }
         let scripted = {
             let mut w = self.world.lock().unwrap();
             let call = Call { tag, fields };
@@ -257,6 +264,7 @@ impl FakeStream {
                 self.send(0x7F, Some(Value::Map(map)));
             }
             Reply::Cut => self.closed = true,
+            Reply::Silent => self.silent = true,
         }
     }
 
@@ -357,6 +365,9 @@ impl AsyncRead for FakeStream {
         if self.output.is_empty() {
             if self.closed {
                 return Poll::Ready(Ok(0));
+            }
+            if self.silent {
+                return Poll::Pending;
             }
             return Poll::Ready(Err(io::Error::other("the script has nothing more to say")));
         }
@@ -722,4 +733,16 @@ fn an_expired_token_is_refreshed_by_the_auth_manager_and_the_work_retried() {
         2,
         "{log:?}"
     );
+}
+
+#[test]
+fn a_silent_server_cannot_hang_a_caller_with_a_read_timeout() {
+    let world = World::new(|call| (call.tag == RUN).then_some(Reply::Silent));
+    let config = Config::default().with_read_timeout(Some(Duration::from_millis(50)));
+    let driver = driver(&world, config);
+    let err = block_on(async { driver.session().run("RETURN 1").await.map(drop) }).unwrap_err();
+    assert!(matches!(err, Error::ServiceUnavailable { .. }), "{err}");
+    assert!(err.to_string().contains("read timeout"), "{err}");
+    // The timed-out connection is not reused.
+    assert_eq!(driver.pool_sizes(), (0, 0));
 }
