@@ -43,6 +43,28 @@
 //! encode::write_str(&mut buf, "hi").unwrap();
 //! assert_eq!(buf, [0x92, 0xC9, 0x03, 0xE8, 0x82, b'h', b'i']);
 //! ```
+//!
+//! # Hostile input
+//!
+//! Decoding is safe on untrusted bytes:
+//!
+//! * every error is a [`DecodeError`] with the byte offset of the offending marker; truncated
+//!   input, reserved markers (`C4`–`C7`, `CF`, `D3`, `D7`, `DB`–`EF`), invalid UTF-8 and
+//!   non-string map keys are all errors, never panics;
+//! * containers nest at most [`DecodeLimits::max_depth`] deep (64 by default);
+//! * a container is never given more capacity up front than the remaining input could fill,
+//!   nor more than 1024 elements — so a header claiming 2^32 items allocates nothing big;
+//! * a failed `Decoder` call leaves the position where it was.
+//!
+//! Map keys that repeat in the input: **the last value wins** and the key keeps its first
+//! position, as in the official drivers.
+//!
+//! # Zero copy
+//!
+//! Decoded strings ([`PackStr`]) and byte arrays are [`bytes::Bytes`] slices of the input:
+//! taking one is a reference-count increment, not a copy. (A `Bytes` built from a `Vec` moves
+//! to shared storage on its first slice — one allocation per input buffer.) The pull API
+//! allocates nothing per value; `tests/alloc.rs` checks that with a counting allocator.
 #![warn(missing_docs)]
 
 mod decode;
