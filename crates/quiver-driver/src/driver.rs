@@ -122,6 +122,11 @@ impl<R: Runtime> Driver<R> {
         &self.inner.pool
     }
 
+    /// `host:port` of the server, for tracing spans.
+    pub(crate) fn address(&self) -> String {
+        self.inner.pool.settings().address.authority()
+    }
+
     pub(crate) fn runtime(&self) -> &R {
         &self.inner.runtime
     }

@@ -191,6 +191,13 @@ impl<R: Runtime> Pool<R> {
             }
         };
         std::mem::forget(slot);
+        tracing::debug!(
+            "server.address" = %conn.server.address,
+            agent = %conn.server.agent,
+            "opened a Bolt {}.{} connection",
+            conn.server.protocol_version.0,
+            conn.server.protocol_version.1
+        );
         Ok(PooledConnection {
             conn: Some(Box::new(conn)),
             pool: self.clone(),
@@ -236,6 +243,11 @@ impl<R: Runtime> Pool<R> {
         if state.closed || !conn.is_reusable() || expired {
             state.total = state.total.saturating_sub(1);
             drop(state);
+            tracing::debug!(
+                reusable = conn.is_reusable(),
+                expired,
+                "closed a connection instead of returning it to the pool"
+            );
             drop(conn);
         } else {
             let dirty = !conn.is_clean();

@@ -4,6 +4,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use tracing::Instrument;
+
 use quiver_bolt::value::{Map, Value};
 use quiver_bolt::{
     AccessMode, AuthToken, NotificationFilter, Request, RequestId, Run, TelemetryApi, TxExtra,
@@ -250,6 +252,17 @@ impl<R: Runtime> Session<R> {
     /// Run an auto-commit query (RUN and the first PULL leave in one write).
     pub async fn run(&mut self, query: impl Into<Query>) -> Result<RecordStream<'_, R>> {
         let query = query.into();
+        let span = tracing::info_span!(
+            "neo4j.query",
+            "db.system" = "neo4j",
+            "db.namespace" = self.config.database.as_deref(),
+            "db.query.text" = query.text.as_str(),
+            "server.address" = %self.driver.address(),
+        );
+        self.run_inner(query).instrument(span).await
+    }
+
+    async fn run_inner(&mut self, query: Query) -> Result<RecordStream<'_, R>> {
         let sent = self.bookmarks.to_send();
         let extra = self.extra(self.config.default_access_mode, &query.config, &sent);
         let fetch_size = self.fetch_size;
@@ -384,6 +397,29 @@ impl<R: Runtime> Session<R> {
         mode: AccessMode,
         config: TransactionConfig,
         api: TelemetryApi,
+        work: F,
+    ) -> Result<T>
+    where
+        F: FnMut(Transaction<R>) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let span = tracing::info_span!(
+            "neo4j.transaction",
+            "db.system" = "neo4j",
+            "db.namespace" = self.config.database.as_deref(),
+            "server.address" = %self.driver.address(),
+            "db.neo4j.access_mode" = ?mode,
+        );
+        self.execute_inner(mode, config, api, work)
+            .instrument(span)
+            .await
+    }
+
+    async fn execute_inner<T, F, Fut>(
+        &mut self,
+        mode: AccessMode,
+        config: TransactionConfig,
+        api: TelemetryApi,
         mut work: F,
     ) -> Result<T>
     where
@@ -444,6 +480,24 @@ impl<R: Runtime> Session<R> {
         config: TransactionConfig,
         query: Query,
     ) -> Result<EagerResult> {
+        let span = tracing::info_span!(
+            "neo4j.execute_query",
+            "db.system" = "neo4j",
+            "db.namespace" = self.config.database.as_deref(),
+            "db.query.text" = query.text.as_str(),
+            "server.address" = %self.driver.address(),
+        );
+        self.execute_eager_inner(mode, config, query)
+            .instrument(span)
+            .await
+    }
+
+    async fn execute_eager_inner(
+        &mut self,
+        mode: AccessMode,
+        config: TransactionConfig,
+        query: Query,
+    ) -> Result<EagerResult> {
         let mut retry = self.retry_state();
         loop {
             let error = match self
@@ -493,8 +547,15 @@ impl<R: Runtime> Session<R> {
             }
             _ => false,
         };
-        match retry.on_error_with(&error, refreshed, runtime.now()) {
+        let now = runtime.now();
+        match retry.on_error_with(&error, refreshed, now) {
             RetryDecision::RetryAt(at) => {
+                tracing::debug!(
+                    attempt = retry.attempts,
+                    delay_ms = at.saturating_duration_since(now).as_millis() as u64,
+                    error = %error,
+                    "transaction failed with a retryable error; retrying"
+                );
                 runtime.sleep_until(at).await;
                 Ok(())
             }

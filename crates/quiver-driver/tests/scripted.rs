@@ -746,3 +746,57 @@ fn a_silent_server_cannot_hang_a_caller_with_a_read_timeout() {
     // The timed-out connection is not reused.
     assert_eq!(driver.pool_sizes(), (0, 0));
 }
+
+/// Records the names and fields of the spans created while it is the default subscriber.
+struct SpanRecorder(Arc<Mutex<Vec<String>>>);
+
+impl tracing::Subscriber for SpanRecorder {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        struct Fields(String);
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!(" {}={:?}", field.name(), value));
+            }
+        }
+        let mut fields = Fields(span.metadata().name().to_owned());
+        span.record(&mut fields);
+        let mut spans = self.0.lock().unwrap();
+        spans.push(fields.0);
+        tracing::span::Id::from_u64(spans.len() as u64)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn queries_and_transactions_are_traced_with_database_conventions() {
+    let world = World::new(|_| None);
+    let driver = driver(&world, Config::default());
+    let spans = Arc::new(Mutex::new(Vec::new()));
+    tracing::subscriber::with_default(SpanRecorder(spans.clone()), || {
+        block_on(async {
+            driver.session().run("RETURN 1").await?.consume().await?;
+            driver.execute_query("RETURN 1").await?;
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    });
+    let spans = spans.lock().unwrap();
+    assert!(
+        spans.iter().any(|s| s.starts_with("neo4j.query")
+            && s.contains("db.system=\"neo4j\"")
+            && s.contains("db.query.text=\"RETURN 1\"")
+            && s.contains("server.address=fake:7687")),
+        "{spans:?}"
+    );
+    assert!(
+        spans.iter().any(|s| s.starts_with("neo4j.execute_query")),
+        "{spans:?}"
+    );
+}
