@@ -513,3 +513,157 @@ impl Backend {
         Ok(answer)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(name: &str, data: Json) -> Request {
+        let Json::Object(data) = data else {
+            panic!("request data must be an object")
+        };
+        Request {
+            name: name.to_owned(),
+            data,
+        }
+    }
+
+    #[tokio::test]
+    async fn answers_driver_level_requests_without_a_server() {
+        tokio::task::LocalSet::new()
+            .run_until(async {
+                let mut backend = Backend::default();
+                let features = backend.handle(request("GetFeatures", json!({}))).await;
+                assert_eq!(features["name"], "FeatureList");
+                assert!(
+                    features["data"]["features"]
+                        .as_array()
+                        .unwrap()
+                        .contains(&json!("Feature:Bolt:5.4"))
+                );
+
+                let skip = backend
+                    .handle(request(
+                        "StartTest",
+                        json!({"testName": "stub.routing.test_routing_v5x0.RoutingV5x0.test_x"}),
+                    ))
+                    .await;
+                assert_eq!(skip["name"], "SkipTest");
+
+                // Routing URIs are refused by the driver itself, reported as a DriverError.
+                let refused = backend
+                    .handle(request(
+                        "NewDriver",
+                        json!({"uri": "neo4j://localhost:7687", "authorizationToken": null}),
+                    ))
+                    .await;
+                assert_eq!(refused["name"], "DriverError");
+                assert_eq!(refused["data"]["errorType"], "Configuration");
+
+                let driver = backend
+                    .handle(request(
+                        "NewDriver",
+                        json!({"uri": "bolt://127.0.0.1:9", "authorizationToken": {
+                            "name": "AuthorizationToken",
+                            "data": {"scheme": "basic", "principal": "u", "credentials": "p"}
+                        }, "fetchSize": 2}),
+                    ))
+                    .await;
+                assert_eq!(driver["name"], "Driver");
+                let driver_id = driver["data"]["id"].clone();
+
+                let encrypted = backend
+                    .handle(request(
+                        "CheckDriverIsEncrypted",
+                        json!({"driverId": driver_id}),
+                    ))
+                    .await;
+                assert_eq!(encrypted["data"]["encrypted"], false);
+
+                let session = backend
+                    .handle(request(
+                        "NewSession",
+                        json!({"driverId": driver_id, "accessMode": "r"}),
+                    ))
+                    .await;
+                assert_eq!(session["name"], "Session");
+                let session_id = session["data"]["id"].clone();
+                let bookmarks = backend
+                    .handle(request(
+                        "SessionLastBookmarks",
+                        json!({"sessionId": session_id}),
+                    ))
+                    .await;
+                assert_eq!(bookmarks["data"]["bookmarks"], json!([]));
+                let closed = backend
+                    .handle(request("SessionClose", json!({"sessionId": session_id})))
+                    .await;
+                assert_eq!(closed["name"], "Session");
+
+                let unknown = backend
+                    .handle(request("GetRoutingTable", json!({"driverId": driver_id})))
+                    .await;
+                assert_eq!(unknown["name"], "BackendError");
+                assert!(
+                    unknown["data"]["msg"]
+                        .as_str()
+                        .unwrap()
+                        .contains("not implemented")
+                );
+
+                let closed = backend
+                    .handle(request("DriverClose", json!({"driverId": driver_id})))
+                    .await;
+                assert_eq!(closed["name"], "Driver");
+            })
+            .await;
+    }
+
+    #[tokio::test]
+    async fn skipped_subtests_get_inert_drivers() {
+        let mut backend = Backend::default();
+        let skip = backend
+            .handle(request(
+                "StartSubTest",
+                json!({"testName": "x", "subtestArguments": {"routing": true}}),
+            ))
+            .await;
+        assert_eq!(skip["name"], "SkipTest");
+        let driver = backend
+            .handle(request(
+                "NewDriver",
+                json!({"uri": "neo4j://localhost", "authorizationToken": null}),
+            ))
+            .await;
+        assert_eq!(driver["name"], "Driver");
+        let id = driver["data"]["id"].clone();
+        let session = backend
+            .handle(request(
+                "NewSession",
+                json!({"driverId": id, "accessMode": "w"}),
+            ))
+            .await;
+        assert_eq!(session["name"], "Session");
+        let run = backend
+            .handle(request(
+                "SessionRun",
+                json!({"sessionId": session["data"]["id"], "cypher": "RETURN 1"}),
+            ))
+            .await;
+        assert_eq!(run["name"], "BackendError");
+        // Outside a skipped subtest the driver's error is reported as it is.
+        backend
+            .handle(request(
+                "StartSubTest",
+                json!({"testName": "x", "subtestArguments": {"routing": false}}),
+            ))
+            .await;
+        let refused = backend
+            .handle(request(
+                "NewDriver",
+                json!({"uri": "neo4j://localhost", "authorizationToken": null}),
+            ))
+            .await;
+        assert_eq!(refused["name"], "DriverError");
+    }
+}
