@@ -1,6 +1,6 @@
 //! Quiver, a Neo4j driver for Rust, on the [tokio] runtime.
 //!
-//! This crate is the [`Runtime`](quiver_driver::Runtime) of `quiver-driver` for tokio: TCP
+//! This crate is the [`Runtime`] of `quiver-driver` for tokio: TCP
 //! connections (with `TCP_NODELAY` and keep-alive) and timers. Everything else is the driver
 //! itself, re-exported here with the runtime filled in, so that code written against
 //! `quiver_tokio` moves to another runtime by changing the crate name.
@@ -24,7 +24,7 @@ pub type Transaction = quiver_driver::Transaction<TokioRuntime>;
 /// A result stream on tokio.
 pub type RecordStream<'a> = quiver_driver::RecordStream<'a, TokioRuntime>;
 
-/// The tokio [`Runtime`](quiver_driver::Runtime): tokio TCP streams and tokio timers.
+/// The tokio [`Runtime`]: tokio TCP streams and tokio timers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TokioRuntime;
 
