@@ -22,7 +22,8 @@ pub(crate) enum Kind {
     /// Neo4j in-process via `neo4j-harness`, from the Maven project `tests/neo4j-server/<project>`.
     Neo4j {
         project: &'static str,
-        /// JDK homes to try in order; the first that exists wins, else `java` on PATH.
+        /// JDK homes to try in order; the first that exists wins. An empty entry means the `java` on
+        /// PATH; without one, a missing JDK is an error that names the paths tried.
         java_homes: &'static [&'static str],
         jvm_args: &'static [&'static str],
     },
@@ -47,8 +48,11 @@ pub(crate) struct Server {
     pub(crate) kind: Kind,
 }
 
-const JAVA_17: &[&str] = &["/usr/lib/jvm/java-17-openjdk-amd64"];
-const JAVA_25: &[&str] = &["/usr/lib/jvm/temurin-25-jdk-amd64"];
+const JAVA_17: &[&str] = &["/usr/lib/jvm/java-17-openjdk-amd64", ""];
+const JAVA_25: &[&str] = &[
+    "/usr/lib/jvm/temurin-25-jdk-amd64",
+    "/usr/lib/jvm/java-25-openjdk-amd64",
+];
 /// Heap capped: the CI machine (2 cores) runs the server next to compiling and testing.
 const NEO4J_JVM: &[&str] = &[
     "-Xms128m",
@@ -435,8 +439,16 @@ impl Server {
         let dir = self.dir();
         let java_home = java_homes
             .iter()
+            .filter(|home| !home.is_empty())
             .map(PathBuf::from)
             .find(|home| home.join("bin/java").exists());
+        if java_home.is_none() && !java_homes.contains(&"") {
+            return Err(Error::Failed(format!(
+                "{} needs a JDK that is not installed; looked in {}",
+                self.name,
+                java_homes.join(", ")
+            )));
+        }
         let tool = |name: &str| {
             java_home
                 .as_ref()
