@@ -551,3 +551,29 @@ fn success_metadata_readers() {
     );
     assert!(failure.to_string().contains("42001"));
 }
+
+#[test]
+fn utc_patch_is_applied_only_when_the_server_accepts_it() {
+    for (reply, utc) in [
+        (
+            r#"SUCCESS {"server": "Neo4j/4.4.48", "patch_bolt": ["utc"]}"#,
+            true,
+        ),
+        (r#"SUCCESS {"server": "Neo4j/4.4.10"}"#, false),
+    ] {
+        let now = Instant::now();
+        let mut conn = Connection::new(ConnectionConfig::default(), now);
+        let _ = conn.poll_transmit();
+        conn.handle_input(&[0, 0, 4, 4], now).unwrap();
+        conn.send(Request::Hello(Hello::new(AuthToken::none())))
+            .unwrap();
+        let hello = client_messages(&conn.poll_transmit().unwrap());
+        let extra = &hello[0].1.fields[0];
+        assert!(support::literal::render(extra).contains(r#""patch_bolt": ["utc"]"#));
+        conn.handle_input(&server(&[reply]), now).unwrap();
+        assert_eq!(conn.server_info().unwrap().utc, utc);
+        assert_eq!(conn.value_context().utc_date_times(), utc);
+    }
+    let (conn, _) = connected(Version::V5_0);
+    assert!(conn.value_context().utc_date_times() && conn.value_context().element_ids());
+}
