@@ -2,8 +2,9 @@
 //!
 //! - `cargo xtask server start|stop|status|env <name>`: local Bolt servers for tests, benchmarks and the
 //!   demo (`neo4j-5`, `neo4j-2026`, `neo4j-4.4`, `arcadedb`); see `tests/neo4j-server/README.md`.
-//! - `cargo xtask test [-- <cargo test args>]`: starts Neo4j 5.26 (unless `NEO4J_URI` is set), runs every
-//!   test step with the server's address in the environment, and stops what it started.
+//! - `cargo xtask test [--with <servers>|all|none] [-- <cargo test args>]`: starts Neo4j 5.26 and the
+//!   other local servers (unless `NEO4J_URI` is set), runs every test step with the servers' addresses in
+//!   the environment, and stops what it started.
 //! - `cargo xtask demo [--runtime <name>]`: starts Neo4j 5.26 (unless `NEO4J_URI` is set), runs the
 //!   `concurrent_transactions` example (tokio by default), and stops what it started.
 
@@ -26,9 +27,10 @@ commands:
   server stop   <name|all> stop a server started by `server start`
   server status [name]     show which servers run, their addresses and memory
   server env    <name>     print `export ...` lines pointing tests at a running server
-  test [--with <servers>|all] [-- <args>]
-                           start Neo4j 5.26 (unless NEO4J_URI is set) and the --with servers, run
-                           every test step and a smoke test per server, stop what it started;
+  test [--with <servers>|all|none] [-- <args>]
+                           start Neo4j 5.26 and the other servers (default all; none
+                           when NEO4J_URI is set), run every test step, the tokio shared
+                           suite and a smoke test per other server, stop what it started;
                            <args> go to `cargo test`
   testkit --testkit-dir DIR [--filter PATTERN] [--neo4j] [--debug]
                            build the TestKit backend, run Neo4j's driver conformance suite

@@ -1,5 +1,7 @@
-//! `cargo xtask test`: every test step of the project against a real Neo4j 5.26 (and, with `--with`,
-//! the other local servers too).
+//! `cargo xtask test`: every test step of the project against a real Neo4j 5.26, plus the driver's
+//! shared integration suite (on tokio) against every other local server: Neo4j 2026.x (Bolt 6.0),
+//! Neo4j 4.4 and ArcadeDB. `--with none` (or a list) narrows the other servers; a user-set `NEO4J_URI`
+//! means "test against my server" and starts nothing unless `--with` asks for more.
 
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
@@ -32,12 +34,24 @@ enum Program {
 const STEPS: &[Step] = &[Step {
     name: "cargo test",
     program: Program::Cargo,
-    args: &["test", "--workspace", "--locked"],
+    // `--all-features`: optional conversions (quiver-bolt's `chrono`) are tested too.
+    args: &["test", "--workspace", "--locked", "--all-features"],
     takes_user_args: true,
 }];
 
 const USAGE: &str =
-    "usage: cargo xtask test [--with <server>[,<server>…]|all] [-- <cargo test args>]";
+    "usage: cargo xtask test [--with <server>[,<server>…]|all|none] [-- <cargo test args>]";
+
+/// The suite run against each server besides the main one: the driver's shared integration tests on
+/// the tokio adapter (the other adapters run it against Neo4j 5.26 in the `cargo test` step).
+const OTHER_SERVER_SUITE: &[&str] = &[
+    "test",
+    "--locked",
+    "-p",
+    "quiver-tokio",
+    "--test",
+    "shared_suite",
+];
 
 /// A server this run uses, and the guard that stops it if we started it.
 struct InUse {
@@ -48,6 +62,17 @@ struct InUse {
 /// `cargo xtask test [--with <servers>] [-- <cargo test args>]`.
 pub(crate) fn command(args: &[String]) -> Result<ExitCode, Error> {
     let (extra_servers, user_args) = parse(args)?;
+    // Without `--with`, the whole suite: every local server, unless the user points at their own.
+    let extra_servers = extra_servers.unwrap_or_else(|| {
+        if std::env::var_os("NEO4J_URI").is_some() {
+            Vec::new()
+        } else {
+            SERVERS
+                .iter()
+                .filter(|server| server.name != "neo4j-5")
+                .collect()
+        }
+    });
     let main = servers::find("neo4j-5")?;
     let mut in_use: Vec<InUse> = Vec::new();
     let mut env: Vec<(String, String)> = Vec::new();
@@ -95,6 +120,13 @@ pub(crate) fn command(args: &[String]) -> Result<ExitCode, Error> {
             for step in STEPS {
                 results.push((step.name.to_owned(), run_step(step, user_args, &env)));
             }
+            for used in &in_use {
+                if std::ptr::eq(used.server, main) {
+                    continue;
+                }
+                let name = format!("tokio shared suite, {}", used.server.name);
+                results.push((name.clone(), run_suite_on(&name, used.server, &env)));
+            }
             for (name, args) in &smoke {
                 results.push((name.clone(), run_smoke(name, args, &env)));
             }
@@ -131,8 +163,9 @@ pub(crate) fn command(args: &[String]) -> Result<ExitCode, Error> {
 }
 
 /// Splits `[--with a,b|all] [--] args…` into the extra servers and the args for `cargo test`.
-fn parse(args: &[String]) -> Result<(Vec<&'static Server>, &[String]), Error> {
+fn parse(args: &[String]) -> Result<(Option<Vec<&'static Server>>, &[String]), Error> {
     let mut extra = Vec::new();
+    let mut with_given = false;
     let mut rest = args;
     while let Some((first, tail)) = rest.split_first() {
         match first.as_str() {
@@ -140,12 +173,15 @@ fn parse(args: &[String]) -> Result<(Vec<&'static Server>, &[String]), Error> {
                 let Some((names, tail)) = tail.split_first() else {
                     return Err(Error::Usage(format!("--with needs server names\n{USAGE}")));
                 };
+                with_given = true;
                 for name in names
                     .split(',')
                     .map(str::trim)
                     .filter(|name| !name.is_empty())
                 {
-                    if name == "all" {
+                    if name == "none" {
+                        continue;
+                    } else if name == "all" {
                         extra.extend(SERVERS.iter().filter(|server| server.name != "neo4j-5"));
                     } else if name != "neo4j-5" {
                         extra.push(servers::find(name)?);
@@ -153,11 +189,11 @@ fn parse(args: &[String]) -> Result<(Vec<&'static Server>, &[String]), Error> {
                 }
                 rest = tail;
             }
-            "--" => return Ok((dedup(extra), tail)),
-            _ => return Ok((dedup(extra), rest)),
+            "--" => return Ok((with_given.then(|| dedup(extra)), tail)),
+            _ => return Ok((with_given.then(|| dedup(extra)), rest)),
         }
     }
-    Ok((dedup(extra), rest))
+    Ok((with_given.then(|| dedup(extra)), rest))
 }
 
 fn dedup(mut servers: Vec<&'static Server>) -> Vec<&'static Server> {
@@ -245,6 +281,26 @@ fn run_step(
     run(command, &program, env)
 }
 
+/// Runs [`OTHER_SERVER_SUITE`] with the `NEO4J_*` variables pointing at `server`.
+fn run_suite_on(name: &str, server: &Server, env: &[(String, String)]) -> Result<Duration, Error> {
+    println!("\n=== xtask test: {name}");
+    let program = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut command = Command::new(&program);
+    command.args(OTHER_SERVER_SUITE);
+    let mut env = env.to_vec();
+    // `NEO4J_2026_URI` → `NEO4J_URI`, etc.: later entries win in `Command::envs`.
+    for (key, value) in server.env() {
+        if let Some(suffix) = key.strip_prefix(server.env_prefix) {
+            env.push((format!("NEO4J{suffix}"), value));
+        }
+    }
+    if server.tls_port.is_none() {
+        // No TLS listener: the suite skips its TLS test rather than reuse another server's.
+        env.retain(|(key, _)| key != "NEO4J_TLS_URI" && key != "NEO4J_TLS_CA");
+    }
+    run(command, &program, &env)
+}
+
 fn run_smoke(name: &str, args: &[String], env: &[(String, String)]) -> Result<Duration, Error> {
     println!("\n=== xtask test: {name}");
     let mut command = Command::new("python3");
@@ -284,22 +340,33 @@ mod tests {
             "quiver-bolt",
         ]);
         let (extra, rest) = parse(&args).expect("parse");
-        let names: Vec<&str> = extra.iter().map(|server| server.name).collect();
+        let names: Vec<&str> = extra
+            .expect("--with given")
+            .iter()
+            .map(|server| server.name)
+            .collect();
         assert_eq!(names, ["arcadedb", "neo4j-2026"]);
         assert_eq!(rest, strings(&["-p", "quiver-bolt"]));
 
         let args = strings(&["--with", "all"]);
         let (extra, rest) = parse(&args).expect("parse");
         assert_eq!(
-            extra.len(),
+            extra.expect("--with given").len(),
             SERVERS.len() - 1,
             "all but neo4j-5, which always runs"
         );
         assert!(rest.is_empty());
 
+        let args = strings(&["--with", "none"]);
+        let (extra, _) = parse(&args).expect("parse");
+        assert!(
+            extra.expect("--with given").is_empty(),
+            "none: only neo4j-5"
+        );
+
         let args = strings(&["--", "--nocapture"]);
         let (extra, rest) = parse(&args).expect("parse");
-        assert!(extra.is_empty());
+        assert!(extra.is_none(), "no --with: the caller picks the default");
         assert_eq!(rest, strings(&["--nocapture"]));
 
         assert!(parse(&strings(&["--with"])).is_err());
