@@ -5,7 +5,7 @@
 //! ready, no-op waker) runs everything on the test thread; sleeps finish at once.
 
 use std::collections::VecDeque;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::io;
 use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex};
@@ -799,4 +799,22 @@ fn queries_and_transactions_are_traced_with_database_conventions() {
         spans.iter().any(|s| s.starts_with("neo4j.execute_query")),
         "{spans:?}"
     );
+}
+
+#[test]
+fn the_driver_is_cheap_to_clone_and_send_and_sync() {
+    fn check<T: Clone + Send + Sync + 'static>() {}
+    check::<Driver<FakeRuntime>>();
+    fn check_send<T: Send>(_: &T) {}
+    let world = World::new(|_| None);
+    let driver = driver(&world, Config::default());
+    let mut session = driver.session();
+    // The futures of the API are Send (so they can be spawned on multi-threaded executors).
+    check_send(&session.run("RETURN 1"));
+    check_send(&driver.execute_query("RETURN 1").into_future());
+    check_send(
+        &session.execute_write(|mut tx| async move { tx.run("RETURN 1").await?.consume().await }),
+    );
+    let clone = driver.clone();
+    assert_eq!(clone.pool_sizes(), driver.pool_sizes());
 }
