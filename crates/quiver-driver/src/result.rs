@@ -81,7 +81,7 @@ pub(crate) enum Owner<'a> {
 /// Dropping a result before its end is safe: the rest is discarded before the connection is used
 /// again (inside a transaction with DISCARD; otherwise the connection is RESET).
 pub struct RecordStream<'a, R: Runtime> {
-    conn: &'a mut PooledConnection<R>,
+    conn: ConnSlot<'a, R>,
     owner: Owner<'a>,
     keys: Arc<[PackStr]>,
     run_metadata: Map,
@@ -99,7 +99,7 @@ pub struct RecordStream<'a, R: Runtime> {
 impl<'a, R: Runtime> RecordStream<'a, R> {
     /// Send `run` + PULL (pipelined, one write) and wait for RUN's answer.
     pub(crate) async fn start(
-        conn: &'a mut PooledConnection<R>,
+        mut conn: ConnSlot<'a, R>,
         owner: Owner<'a>,
         run: quiver_bolt::Run,
         fetch_size: i64,
@@ -107,8 +107,8 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
     ) -> Result<Self> {
         let query = run.query.clone();
         let parameters = run.parameters.clone();
-        let run_id = conn.send(Request::Run(run))?;
-        let pull_id = conn.send(Request::Pull {
+        let run_id = conn.get()?.send(Request::Run(run))?;
+        let pull_id = conn.get()?.send(Request::Pull {
             n: fetch_size,
             qid: -1,
         })?;
@@ -128,12 +128,12 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
         };
         if let Some(before) = before {
             // A pipelined BEGIN: its failure explains everything after it.
-            if let Err(e) = stream.conn.expect_success(before).await {
+            if let Err(e) = stream.conn.get()?.expect_success(before).await {
                 stream.fail();
                 return Err(e);
             }
         }
-        match stream.conn.expect_success(run_id).await {
+        match stream.conn.get()?.expect_success(run_id).await {
             Ok(metadata) => {
                 stream.keys = metadata::fields(&metadata).unwrap_or_default().into();
                 stream.run_metadata = metadata;
@@ -179,7 +179,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
         let id = match self.pending {
             Some(id) => id,
             None => {
-                let id = self.conn.send(Request::Pull {
+                let id = self.conn.get()?.send(Request::Pull {
                     n: self.fetch_size,
                     qid: -1,
                 })?;
@@ -188,7 +188,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             }
         };
         loop {
-            let event = match self.conn.next_event().await {
+            let event = match self.conn.get()?.next_event().await {
                 Ok(event) => event,
                 Err(e) => {
                     self.fail();
@@ -216,7 +216,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
                 Event::Ignored { id: got } if got == id => {
                     self.pending = None;
                     self.fail();
-                    return Err(self.conn.ignored_error());
+                    return Err(self.conn.get()?.ignored_error());
                 }
                 _ => {}
             }
@@ -227,13 +227,19 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
         if let Owner::AutoCommit { bookmarks, sent } = &mut self.owner {
             bookmarks.committed(sent, metadata::bookmark(end));
         }
+        let server = match self.conn.get() {
+            Ok(conn) => (*conn.server).clone(),
+            Err(_) => return,
+        };
         self.summary = Some(ResultSummary::new(
             std::mem::take(&mut self.query),
             std::mem::take(&mut self.parameters),
             &self.run_metadata,
             end,
-            (*self.conn.server).clone(),
+            server,
         ));
+        // An auto-commit query is done: its connection (READY again) goes back to the pool.
+        self.conn.release();
     }
 
     /// The records as a [`Stream`]; the next batch is pulled only when the stream is polled past
@@ -305,7 +311,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
                 ));
             }
             if self.pending.is_none() && self.has_more {
-                let id = self.conn.send(Request::Discard { n: -1, qid: -1 })?;
+                let id = self.conn.get()?.send(Request::Discard { n: -1, qid: -1 })?;
                 self.pending = Some(id);
             }
             self.fetch_batch().await?;
@@ -323,6 +329,31 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             records,
             summary,
         })
+    }
+}
+
+/// The connection a result reads from.
+pub(crate) enum ConnSlot<'a, R: Runtime> {
+    /// A session's: given back to the pool when the auto-commit result ends.
+    Session(&'a mut Option<PooledConnection<R>>),
+    /// A transaction's: kept.
+    Transaction(&'a mut PooledConnection<R>),
+}
+
+impl<R: Runtime> ConnSlot<'_, R> {
+    fn get(&mut self) -> Result<&mut PooledConnection<R>> {
+        match self {
+            ConnSlot::Session(slot) => slot.as_mut().ok_or(Error::ResultConsumed(
+                "the result ended and its connection went back to the pool",
+            )),
+            ConnSlot::Transaction(conn) => Ok(conn),
+        }
+    }
+
+    fn release(&mut self) {
+        if let ConnSlot::Session(slot) = self {
+            **slot = None;
+        }
     }
 }
 

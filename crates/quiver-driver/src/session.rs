@@ -16,7 +16,7 @@ use crate::bookmarks::{BookmarkManager, Bookmarks};
 use crate::driver::Driver;
 use crate::error::{Error, Result};
 use crate::pool::PooledConnection;
-use crate::result::{BookmarkState, EagerResult, Owner, RecordStream};
+use crate::result::{BookmarkState, ConnSlot, EagerResult, Owner, RecordStream};
 use crate::retry::{RetryDecision, RetryState, seed};
 use crate::runtime::Runtime;
 
@@ -268,7 +268,7 @@ impl<R: Runtime> Session<R> {
         let fetch_size = self.fetch_size;
         let mut conn = self.connection().await?;
         send_telemetry(&mut conn, TelemetryApi::AutoCommit)?;
-        let conn = self.conn.insert(conn);
+        self.conn = Some(conn);
         let run = Run {
             query: query.text,
             parameters: query.parameters,
@@ -278,7 +278,14 @@ impl<R: Runtime> Session<R> {
             bookmarks: &self.bookmarks,
             sent,
         };
-        RecordStream::start(conn, owner, run, fetch_size, None).await
+        RecordStream::start(
+            ConnSlot::Session(&mut self.conn),
+            owner,
+            run,
+            fetch_size,
+            None,
+        )
+        .await
     }
 
     /// Begin an explicit transaction in the default access mode. BEGIN is sent together with the
@@ -658,9 +665,15 @@ impl<R: Runtime> Transaction<R> {
         let owner = Owner::Transaction {
             failed: &mut core.failed,
         };
-        RecordStream::start(&mut core.conn, owner, run, core.fetch_size, begin)
-            .await
-            .map_err(Self::lost)
+        RecordStream::start(
+            ConnSlot::Transaction(&mut core.conn),
+            owner,
+            run,
+            core.fetch_size,
+            begin,
+        )
+        .await
+        .map_err(Self::lost)
     }
 
     /// Commit. If the connection breaks after COMMIT was sent, the error is

@@ -428,6 +428,8 @@ fn auto_commit_run_and_pull_leave_in_one_write() {
     let records = block_on(async {
         let mut session = driver.session();
         let records = session.run("RETURN 1").await?.collect().await?;
+        // The finished auto-commit result gave its connection back, though the session lives.
+        assert_eq!(driver.pool_sizes(), (1, 1));
         let bookmarks = session.last_bookmarks();
         assert_eq!(bookmarks.iter().collect::<Vec<_>>(), ["bm-1"]);
         Ok::<_, Error>(records)
