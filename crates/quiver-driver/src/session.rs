@@ -176,9 +176,9 @@ impl SessionConfig {
 
 /// A sequence of transactions against one database, causally chained by bookmarks.
 ///
-/// A session takes a connection from the pool for each unit of work (an auto-commit query is
-/// kept until the next one, so that consecutive queries reuse it) and gives it back when the unit
-/// of work is done. It is cheap, but not meant to be shared: open one per task. Dropping a
+/// A session takes a connection from the pool for each unit of work and gives it back when the
+/// unit of work is done (an auto-commit result when its last record has arrived, a transaction
+/// when it ends). It is cheap, but not meant to be shared: open one per task. Dropping a
 /// session, a result or a transaction at any point is safe (see the crate docs on cancel
 /// safety).
 pub struct Session<R: Runtime> {
