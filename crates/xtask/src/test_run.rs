@@ -30,7 +30,8 @@ enum Program {
 }
 
 /// The test steps, in order. Add a step by adding one line here. (After these, the Python-driver smoke
-/// test runs once per server; see [`smoke_steps`].)
+/// test and, for each server besides Neo4j 5.26, the tokio shared suite run; see [`smoke_args`] and
+/// [`OTHER_SERVER_SUITE`].)
 const STEPS: &[Step] = &[Step {
     name: "cargo test",
     program: Program::Cargo,
