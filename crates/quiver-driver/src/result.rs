@@ -94,6 +94,9 @@ pub struct RecordStream<'a, R: Runtime> {
     buffer: VecDeque<Record>,
     summary: Option<ResultSummary>,
     failed: bool,
+    /// The error that ended the stream, kept until the records received before it are yielded
+    /// (as the official drivers do).
+    error: Option<Error>,
 }
 
 impl<'a, R: Runtime> RecordStream<'a, R> {
@@ -125,6 +128,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             buffer: VecDeque::new(),
             summary: None,
             failed: false,
+            error: None,
         };
         if let Some(before) = before {
             // A pipelined BEGIN: its failure explains everything after it.
@@ -160,16 +164,23 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
     }
 
     /// The next record, or `None` at the end.
+    ///
+    /// When the server fails the query (or the connection drops) mid-stream, the records that
+    /// arrived before the failure are yielded first, then the error, once.
     pub async fn next(&mut self) -> Option<Result<Record>> {
         loop {
             if let Some(record) = self.buffer.pop_front() {
                 return Some(Ok(record));
             }
+            if let Some(e) = self.error.take() {
+                return Some(Err(e));
+            }
             if self.summary.is_some() || self.failed {
                 return None;
             }
             if let Err(e) = self.fetch_batch().await {
-                return Some(Err(e));
+                // Records of the failing batch are still buffered: they come before the error.
+                self.error = Some(e);
             }
         }
     }
@@ -304,6 +315,10 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
         loop {
             if let Some(summary) = self.summary.take() {
                 return Ok(summary);
+            }
+            if let Some(e) = self.error.take() {
+                // The failure was not returned yet (only records before it were).
+                return Err(e);
             }
             if self.failed {
                 return Err(Error::ResultConsumed(

@@ -67,6 +67,8 @@ fn name(tag: u8) -> &'static str {
 enum Reply {
     Success(Vec<(&'static str, Value)>),
     Failure(&'static str),
+    /// Send these records, then a FAILURE with this code.
+    RecordsThenFailure(Vec<Vec<Value>>, &'static str),
     /// Close the connection (reads see EOF, writes fail).
     Cut,
     /// Say nothing, ever (reads stay pending).
@@ -252,6 +254,19 @@ impl FakeStream {
             Reply::Success(meta) => {
                 let map: Map = meta.into_iter().collect();
                 self.send(0x70, Some(Value::Map(map)));
+            }
+            Reply::RecordsThenFailure(records, code) => {
+                for record in records {
+                    self.send(0x71, Some(Value::List(record)));
+                }
+                self.failed = true;
+                let map: Map = [
+                    ("code", Value::from(code)),
+                    ("message", Value::from("scripted failure")),
+                ]
+                .into_iter()
+                .collect();
+                self.send(0x7F, Some(Value::Map(map)));
             }
             Reply::Failure(code) => {
                 self.failed = true;
@@ -819,4 +834,37 @@ fn the_driver_is_cheap_to_clone_and_send_and_sync() {
     );
     let clone = driver.clone();
     assert_eq!(clone.pool_sizes(), driver.pool_sizes());
+}
+
+#[test]
+fn records_received_before_a_failure_are_yielded_before_the_error() {
+    let world = World::new(|call| {
+        (call.tag == PULL).then(|| {
+            Reply::RecordsThenFailure(
+                vec![vec![Value::Integer(1)], vec![Value::Integer(2)]],
+                "Neo.ClientError.Statement.ArithmeticError",
+            )
+        })
+    });
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        let mut session = driver.session();
+        let mut result = session.run("UNWIND").await?;
+        assert_eq!(result.next().await.unwrap()?.get_at::<i64>(0)?, 1);
+        assert_eq!(result.next().await.unwrap()?.get_at::<i64>(0)?, 2);
+        match result.next().await {
+            Some(Err(Error::Server(e))) => {
+                assert_eq!(e.code, "Neo.ClientError.Statement.ArithmeticError")
+            }
+            other => panic!("expected the server error after the records, got {other:?}"),
+        }
+        assert!(result.next().await.is_none());
+        // In a transaction too; consume() reports a failure not yet returned.
+        let mut tx = session.begin_transaction().await?;
+        let mut result = tx.run("UNWIND").await?;
+        assert_eq!(result.next().await.unwrap()?.get_at::<i64>(0)?, 1);
+        assert!(matches!(result.consume().await, Err(Error::Server(_))));
+        Ok::<_, Error>(())
+    })
+    .unwrap();
 }
