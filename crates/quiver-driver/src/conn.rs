@@ -196,6 +196,17 @@ impl<R: Runtime> BoltConnection<R> {
         self.bolt.send(request).map_err(|e| self.bolt_error(e))
     }
 
+    /// Tell the server the connection is closing (GOODBYE, no answer expected). Failures are
+    /// ignored: the connection is being dropped anyway.
+    pub(crate) async fn goodbye(&mut self) {
+        if self.broken || self.bolt.is_defunct() {
+            return;
+        }
+        if self.bolt.send(Request::Goodbye).is_ok() {
+            let _ = self.flush().await;
+        }
+    }
+
     /// Write everything the core has queued.
     pub(crate) async fn flush(&mut self) -> Result<()> {
         while let Some(bytes) = self.bolt.poll_transmit() {

@@ -211,9 +211,10 @@ impl<R: Runtime> Driver<R> {
         Ok(conn.version() >= (5, 1))
     }
 
-    /// Close idle connections and refuse new work; connections in use close when returned.
+    /// Close idle connections (each after a GOODBYE) and refuse new work; connections in use
+    /// close when returned.
     pub async fn close(&self) {
-        self.inner.pool.close();
+        self.inner.pool.close().await;
     }
 
     /// Connections in the pool: (total, idle). For tests and monitoring.

@@ -264,9 +264,9 @@ impl<R: Runtime> Pool<R> {
         self.freed.notify(1);
     }
 
-    /// Close all idle connections and refuse new acquisitions; connections in use are closed
-    /// when they are returned.
-    pub(crate) fn close(&self) {
+    /// Close all idle connections (saying GOODBYE to the server first, as official drivers do)
+    /// and refuse new acquisitions; connections in use are closed when they are returned.
+    pub(crate) async fn close(&self) {
         let idle = {
             let mut state = self.lock();
             state.closed = true;
@@ -274,8 +274,10 @@ impl<R: Runtime> Pool<R> {
             state.total = state.total.saturating_sub(idle.len());
             idle
         };
-        drop(idle);
         self.freed.notify(usize::MAX);
+        for Idle { mut conn, .. } in idle {
+            conn.goodbye().await;
+        }
     }
 
     /// Number of connections (idle + in use) and of idle ones, for tests and metrics.

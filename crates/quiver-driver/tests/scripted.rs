@@ -868,3 +868,23 @@ fn records_received_before_a_failure_are_yielded_before_the_error() {
     })
     .unwrap();
 }
+
+#[test]
+fn closing_the_driver_says_goodbye_on_idle_connections() {
+    let world = World::new(|_| None);
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        driver.session().run("RETURN 1").await?.consume().await?;
+        assert_eq!(driver.pool_sizes(), (1, 1));
+        driver.close().await;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(driver.pool_sizes(), (0, 0));
+    let log = log(&world);
+    assert_eq!(
+        log.last().map(String::as_str),
+        Some("c1:GOODBYE"),
+        "{log:?}"
+    );
+}
