@@ -702,11 +702,22 @@ impl<R: Runtime> Transaction<R> {
     }
 
     /// Roll back.
+    ///
+    /// After a query in the transaction failed, this succeeds without a ROLLBACK: the server
+    /// already ended the transaction with the FAILURE. The connection is RESET to READY at once
+    /// (a dead one is just closed), as the official drivers do.
     pub async fn rollback(mut self) -> Result<()> {
         if self.home.is_some() {
             return Err(Error::TransactionClosed(
                 "a transaction function's transaction is rolled back by the driver when the function returns Err",
             ));
+        }
+        if let Some(core) = self.core.as_mut() {
+            if core.open && core.failed {
+                core.open = false;
+                core.reset_after_failure().await;
+                return Ok(());
+            }
         }
         let core = self.core()?;
         core.open = false;
@@ -728,6 +739,14 @@ impl<R: Runtime> Transaction<R> {
 }
 
 impl<R: Runtime> TxCore<R> {
+    /// After a failure ended the transaction: RESET the connection now so it is READY (and the
+    /// server hears about it promptly); a connection that cannot be reset is closed.
+    async fn reset_after_failure(&mut self) {
+        if !self.conn.is_reusable() || self.conn.reset().await.is_err() {
+            self.conn.discard();
+        }
+    }
+
     /// Before COMMIT/ROLLBACK: BEGIN's answer, and any abandoned result settled.
     async fn finish_begin(&mut self) -> Result<()> {
         let settled = match self.pending_begin.take() {

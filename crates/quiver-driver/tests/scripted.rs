@@ -888,3 +888,33 @@ fn closing_the_driver_says_goodbye_on_idle_connections() {
         "{log:?}"
     );
 }
+
+#[test]
+fn rollback_after_a_failed_query_succeeds_and_resets_the_connection() {
+    let world = World::new(|call| {
+        (call.tag == RUN && call.query() == "BAD")
+            .then_some(Reply::Failure("Neo.ClientError.Statement.SyntaxError"))
+    });
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        let mut session = driver.session();
+        let mut tx = session.begin_transaction().await?;
+        assert!(matches!(tx.run("BAD").await, Err(Error::Server(_))));
+        assert!(!tx.is_open());
+        tx.rollback().await?;
+        // The connection is READY again: the next transaction works on it.
+        let mut tx = session.begin_transaction().await?;
+        tx.run("RETURN 1").await?.consume().await?;
+        tx.commit().await?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let log = log(&world);
+    assert_eq!(world.lock().unwrap().connections, 1, "{log:?}");
+    assert!(!log.iter().any(|l| l.ends_with("ROLLBACK")), "{log:?}");
+    let failed_at = log.iter().position(|l| l.ends_with("RUN BAD")).unwrap();
+    assert!(
+        log[failed_at..].iter().any(|l| l.ends_with("RESET")),
+        "{log:?}"
+    );
+}
