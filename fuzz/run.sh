@@ -30,6 +30,11 @@ fi
 # (cargo-fuzz's default), which also enforces -malloc_limit_mb on each allocation.
 build_flags=(--release --debug-assertions)
 
+# AddressSanitizer keeps freed memory in a quarantine (256 MB by default), which counts against
+# -rss_limit_mb: long runs reached 487 MB of 512 that way. A smaller quarantine keeps the limit
+# about the code under test.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}"
+
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
     mapfile -t targets < <(cargo "${toolchain[@]}" fuzz list)
