@@ -382,6 +382,17 @@ impl<R: Runtime> BoltConnection<R> {
         Ok(())
     }
 
+    /// An auto-commit result left unfinished: receive what is in flight, DISCARD the rest (as
+    /// official drivers do when a session closes), and RESET only if still not READY.
+    pub(crate) async fn discard_open_result(&mut self) -> Result<()> {
+        self.drain().await?;
+        if self.bolt.server_state() == ServerState::Streaming && !self.bolt.needs_reset() {
+            let id = self.send(Request::Discard { n: -1, qid: -1 })?;
+            self.expect_success(id).await?;
+        }
+        self.reset().await
+    }
+
     /// A result that was left open inside a transaction: drain its responses and DISCARD the rest.
     pub(crate) async fn settle_in_transaction(&mut self) -> Result<()> {
         self.drain().await?;

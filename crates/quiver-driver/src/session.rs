@@ -1,7 +1,7 @@
 //! Sessions, transactions and transaction functions.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use tracing::Instrument;
@@ -189,6 +189,8 @@ pub struct Session<R: Runtime> {
     bookmarks: Arc<BookmarkState>,
     /// The token of the last connection used, for the auth manager's security-error handling.
     last_auth: Option<AuthToken>,
+    /// Explicit transactions dropped while open: rolled back at the session's next use or close.
+    abandoned: Arc<Mutex<Vec<TxCore<R>>>>,
 }
 
 impl<R: Runtime> Session<R> {
@@ -205,6 +207,22 @@ impl<R: Runtime> Session<R> {
             conn: None,
             bookmarks,
             last_auth: None,
+            abandoned: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// Roll back the explicit transactions of this session that were dropped while open (with
+    /// DISCARD of an open result, then ROLLBACK, as official drivers do when a session closes);
+    /// their connections then go back to the pool.
+    async fn end_abandoned_transactions(&mut self) {
+        let abandoned = std::mem::take(
+            &mut *self
+                .abandoned
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        for mut core in abandoned {
+            core.roll_back_quietly().await;
         }
     }
 
@@ -217,6 +235,7 @@ impl<R: Runtime> Session<R> {
     /// A READY connection: the session's own (cleaned up if a result was dropped) or a new one
     /// from the pool.
     async fn connection(&mut self) -> Result<PooledConnection<R>> {
+        self.end_abandoned_transactions().await;
         if let Some(mut conn) = self.conn.take() {
             if conn.is_clean() || (conn.is_reusable() && conn.reset().await.is_ok()) {
                 return Ok(conn);
@@ -337,6 +356,7 @@ impl<R: Runtime> Session<R> {
                 failed: false,
             }),
             home: None,
+            session: Arc::downgrade(&self.abandoned),
         })
     }
 
@@ -446,6 +466,7 @@ impl<R: Runtime> Session<R> {
                         (Ok(value), Some(core)) => match (Transaction {
                             core: Some(core),
                             home: None,
+                            session: Weak::new(),
                         })
                         .commit()
                         .await
@@ -458,6 +479,7 @@ impl<R: Runtime> Session<R> {
                                 let _ = (Transaction {
                                     core: Some(core),
                                     home: None,
+                                    session: Weak::new(),
                                 })
                                 .rollback()
                                 .await;
@@ -570,14 +592,19 @@ impl<R: Runtime> Session<R> {
         }
     }
 
-    /// Give the connection back to the pool. Dropping the session does the same.
+    /// Close the session: roll back its explicit transactions that were dropped while open,
+    /// DISCARD the rest of an unfinished auto-commit result, and give the connections back to
+    /// the pool. A connection that fails meanwhile is closed: closing never fails because of it.
+    ///
+    /// Dropping the session instead is safe too, but lazier: its connection is RESET when the
+    /// pool hands it out again.
     pub async fn close(mut self) -> Result<()> {
-        if let Some(conn) = &mut self.conn {
-            if !conn.is_clean() && conn.is_reusable() {
-                conn.reset().await?;
+        self.end_abandoned_transactions().await;
+        if let Some(mut conn) = self.conn.take() {
+            if conn.is_reusable() && !conn.is_clean() && conn.discard_open_result().await.is_err() {
+                conn.discard();
             }
         }
-        self.conn = None;
         Ok(())
     }
 }
@@ -604,17 +631,29 @@ struct TxCore<R: Runtime> {
 }
 
 /// An explicit transaction. It owns its connection. Commit with [`commit`](Self::commit);
-/// dropping it uncommitted rolls it back (the connection is RESET before its next use).
+/// dropping it uncommitted rolls it back: with ROLLBACK when its session is used again or
+/// closed, otherwise (the session is gone) by a RESET before the connection's next use.
 pub struct Transaction<R: Runtime> {
     core: Option<TxCore<R>>,
     /// Where a transaction function's transaction goes back to when dropped.
     home: Option<Arc<Mutex<Option<TxCore<R>>>>>,
+    /// Where an explicit transaction dropped while open goes, for its session to roll it back.
+    session: Weak<Mutex<Vec<TxCore<R>>>>,
 }
 
 impl<R: Runtime> Drop for Transaction<R> {
     fn drop(&mut self) {
-        if let (Some(core), Some(home)) = (self.core.take(), &self.home) {
+        let Some(core) = self.core.take() else { return };
+        if let Some(home) = &self.home {
             *home.lock().unwrap_or_else(PoisonError::into_inner) = Some(core);
+        } else if core.open {
+            if let Some(session) = self.session.upgrade() {
+                session
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(core);
+            }
+            // Without its session, the connection goes back to the pool, RESET before reuse.
         }
     }
 }
@@ -739,6 +778,30 @@ impl<R: Runtime> Transaction<R> {
 }
 
 impl<R: Runtime> TxCore<R> {
+    /// End a transaction its owner dropped while open: DISCARD an open result and ROLLBACK (RESET
+    /// after a failure). Errors are not reported (nobody is left to hear them); a connection
+    /// that fails is not reused.
+    async fn roll_back_quietly(&mut self) {
+        self.open = false;
+        if !self.conn.is_reusable() {
+            return;
+        }
+        if self.failed {
+            self.reset_after_failure().await;
+            return;
+        }
+        let rolled_back = async {
+            self.finish_begin().await?;
+            let id = self.conn.send(Request::Rollback)?;
+            self.conn.expect_success(id).await.map(drop)
+        }
+        .await;
+        if let Err(e) = rolled_back {
+            tracing::debug!(error = %e, "rolling back an abandoned transaction failed");
+            self.reset_after_failure().await;
+        }
+    }
+
     /// After a failure ended the transaction: RESET the connection now so it is READY (and the
     /// server hears about it promptly); a connection that cannot be reset is closed.
     async fn reset_after_failure(&mut self) {

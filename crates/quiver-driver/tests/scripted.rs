@@ -918,3 +918,68 @@ fn rollback_after_a_failed_query_succeeds_and_resets_the_connection() {
         "{log:?}"
     );
 }
+
+#[test]
+fn closing_a_session_rolls_back_its_open_transaction_and_discards_open_results() {
+    let world = World::new(|_| None);
+    world.lock().unwrap().rows = |_| (0..10).map(|i| vec![Value::Integer(i)]).collect();
+    let driver = driver(
+        &world,
+        Config::default()
+            .with_max_connection_pool_size(1)
+            .with_fetch_size(2),
+    );
+    block_on(async {
+        // An open transaction with an unfinished result, dropped before its session closes.
+        let mut session = driver.session();
+        let mut tx = session.begin_transaction().await?;
+        tx.run("UNWIND").await?.next().await.unwrap()?;
+        drop(tx);
+        session.close().await?;
+        assert_eq!(driver.pool_sizes(), (1, 1));
+        // An unfinished auto-commit result.
+        let mut session = driver.session();
+        session.run("UNWIND").await?.next().await.unwrap()?;
+        session.close().await?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let log = log(&world);
+    let names: Vec<&str> = log.iter().map(|l| l.split(':').nth(1).unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "HELLO",
+            "LOGON",
+            "BEGIN",
+            "RUN UNWIND",
+            "PULL",
+            "DISCARD",
+            "ROLLBACK",
+            "RUN UNWIND",
+            "PULL",
+            "DISCARD"
+        ],
+        "{log:?}"
+    );
+}
+
+#[test]
+fn closing_a_session_on_a_dead_connection_does_not_fail() {
+    let world = World::new(|call| (call.tag == DISCARD).then_some(Reply::Cut));
+    world.lock().unwrap().rows = |_| (0..10).map(|i| vec![Value::Integer(i)]).collect();
+    let driver = driver(&world, Config::default().with_fetch_size(2));
+    block_on(async {
+        let mut session = driver.session();
+        session.run("UNWIND").await?.next().await.unwrap()?;
+        session.close().await?;
+        let mut session = driver.session();
+        let mut tx = session.begin_transaction().await?;
+        tx.run("UNWIND").await?.next().await.unwrap()?;
+        drop(tx);
+        session.close().await?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(driver.pool_sizes(), (0, 0));
+}
