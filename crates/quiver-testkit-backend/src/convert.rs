@@ -187,13 +187,6 @@ fn map_json(map: &Map) -> Result<Json, String> {
     Ok(Json::Object(object))
 }
 
-fn opt_str(s: Option<&PackStr>) -> Json {
-    match s {
-        Some(s) => cypher("CypherString", json!(s.as_str())),
-        None => json!({ "name": "CypherNull", "data": { "value": null } }),
-    }
-}
-
 fn node_json(node: &Node) -> Result<Json, String> {
     let labels: Vec<Json> = node
         .labels
@@ -204,7 +197,7 @@ fn node_json(node: &Node) -> Result<Json, String> {
         "id": cypher("CypherInt", json!(node.id)),
         "labels": cypher("CypherList", Json::Array(labels)),
         "props": cypher("CypherMap", map_json(&node.properties)?),
-        "elementId": opt_str(node.element_id.as_ref()),
+        "elementId": cypher("CypherString", json!(node.element_id_or_legacy())),
     }}))
 }
 
@@ -215,9 +208,9 @@ fn relationship_json(rel: &Relationship) -> Result<Json, String> {
         "endNodeId": cypher("CypherInt", json!(rel.end_node_id)),
         "type": cypher("CypherString", json!(rel.rel_type.as_str())),
         "props": cypher("CypherMap", map_json(&rel.properties)?),
-        "elementId": opt_str(rel.element_id.as_ref()),
-        "startNodeElementId": opt_str(rel.start_node_element_id.as_ref()),
-        "endNodeElementId": opt_str(rel.end_node_element_id.as_ref()),
+        "elementId": cypher("CypherString", json!(rel.element_id_or_legacy())),
+        "startNodeElementId": cypher("CypherString", json!(rel.start_node_element_id_or_legacy())),
+        "endNodeElementId": cypher("CypherString", json!(rel.end_node_element_id_or_legacy())),
     }}))
 }
 

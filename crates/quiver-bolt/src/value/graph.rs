@@ -4,6 +4,8 @@
 //! official drivers refuse that too); encoding one fails with
 //! [`ValueError::NotSendable`](super::ValueError::NotSendable).
 
+use std::borrow::Cow;
+
 use quiver_packstream::PackStr;
 
 use super::Map;
@@ -17,7 +19,8 @@ pub struct Node {
     pub labels: Vec<PackStr>,
     /// The node's properties.
     pub properties: Map,
-    /// The element id; `None` on Bolt 4.x, where it does not exist.
+    /// The element id; `None` on Bolt 4.x, where it does not exist (see
+    /// [`Node::element_id_or_legacy`] for what official drivers expose there).
     pub element_id: Option<PackStr>,
 }
 
@@ -108,6 +111,47 @@ impl Segment<'_> {
             start_node_element_id: from.element_id.clone(),
             end_node_element_id: to.element_id.clone(),
         }
+    }
+}
+
+/// An element id, or on Bolt 4.x (which has none) the legacy id in decimal, as the official
+/// drivers expose it there.
+fn element_id_or_legacy(element_id: Option<&PackStr>, id: i64) -> Cow<'_, str> {
+    match element_id {
+        Some(element_id) => Cow::Borrowed(element_id.as_str()),
+        None => Cow::Owned(id.to_string()),
+    }
+}
+
+impl Node {
+    /// The element id; on Bolt 4.x, where nodes have none, the legacy id as a decimal string
+    /// (what the official drivers return as `element_id` there).
+    pub fn element_id_or_legacy(&self) -> Cow<'_, str> {
+        element_id_or_legacy(self.element_id.as_ref(), self.id)
+    }
+}
+
+impl Relationship {
+    /// The element id; on Bolt 4.x the legacy id as a decimal string (as the official drivers).
+    pub fn element_id_or_legacy(&self) -> Cow<'_, str> {
+        element_id_or_legacy(self.element_id.as_ref(), self.id)
+    }
+
+    /// The start node's element id; on Bolt 4.x its legacy id as a decimal string.
+    pub fn start_node_element_id_or_legacy(&self) -> Cow<'_, str> {
+        element_id_or_legacy(self.start_node_element_id.as_ref(), self.start_node_id)
+    }
+
+    /// The end node's element id; on Bolt 4.x its legacy id as a decimal string.
+    pub fn end_node_element_id_or_legacy(&self) -> Cow<'_, str> {
+        element_id_or_legacy(self.end_node_element_id.as_ref(), self.end_node_id)
+    }
+}
+
+impl UnboundRelationship {
+    /// The element id; on Bolt 4.x the legacy id as a decimal string (as the official drivers).
+    pub fn element_id_or_legacy(&self) -> Cow<'_, str> {
+        element_id_or_legacy(self.element_id.as_ref(), self.id)
     }
 }
 
@@ -214,5 +258,40 @@ impl<'a> Iterator for Segments<'a> {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod legacy_element_id_tests {
+    use super::*;
+
+    #[test]
+    fn bolt_4_values_expose_the_legacy_id_as_element_id() {
+        let node = Node {
+            id: 42,
+            labels: Vec::new(),
+            properties: Map::new(),
+            element_id: None,
+        };
+        assert_eq!(node.element_id_or_legacy(), "42");
+        let rel = Relationship {
+            id: 7,
+            start_node_id: 1,
+            end_node_id: -2,
+            rel_type: PackStr::from("R"),
+            properties: Map::new(),
+            element_id: None,
+            start_node_element_id: None,
+            end_node_element_id: None,
+        };
+        assert_eq!(rel.element_id_or_legacy(), "7");
+        assert_eq!(rel.start_node_element_id_or_legacy(), "1");
+        assert_eq!(rel.end_node_element_id_or_legacy(), "-2");
+        // Bolt 5: the real element id wins.
+        let node = Node {
+            element_id: Some(PackStr::from("4:abc:42")),
+            ..node
+        };
+        assert_eq!(node.element_id_or_legacy(), "4:abc:42");
     }
 }
