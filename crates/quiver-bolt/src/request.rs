@@ -185,7 +185,9 @@ impl AuthToken {
             parameters: Map::new(),
         }
     }
-    /// A custom scheme.
+    /// A custom scheme. Empty `credentials` and `realm` are left out of HELLO/LOGON (as the
+    /// official drivers do: servers treat a missing and an empty field alike); `principal` is
+    /// kept even when empty, which servers before 4.4 require.
     pub fn custom(
         scheme: impl Into<String>,
         principal: Option<String>,
@@ -196,10 +198,32 @@ impl AuthToken {
         AuthToken {
             scheme: scheme.into(),
             principal,
-            credentials,
-            realm,
+            credentials: credentials.filter(|c| !c.is_empty()),
+            realm: realm.filter(|r| !r.is_empty()),
             parameters,
         }
+    }
+}
+
+#[cfg(test)]
+mod custom_auth_tests {
+    use super::*;
+
+    #[test]
+    fn empty_custom_credentials_and_realm_are_left_out() {
+        let token = AuthToken::custom(
+            "minimal-scheme",
+            Some(String::new()),
+            Some(String::new()),
+            Some(String::new()),
+            Map::new(),
+        );
+        assert_eq!(token.principal.as_deref(), Some(""));
+        assert_eq!(token.credentials, None);
+        assert_eq!(token.realm, None);
+        let token = AuthToken::custom("s", None, Some("c".into()), Some("r".into()), Map::new());
+        assert_eq!(token.credentials.as_deref(), Some("c"));
+        assert_eq!(token.realm.as_deref(), Some("r"));
     }
 }
 
