@@ -382,6 +382,16 @@ impl<R: Runtime> BoltConnection<R> {
         Ok(())
     }
 
+    /// A RESET round trip even on a READY connection: proves the server is still there (the
+    /// liveness check of official drivers).
+    pub(crate) async fn ping(&mut self) -> Result<()> {
+        self.drain().await?;
+        let id = self.send(Request::Reset)?;
+        self.expect_success(id).await?;
+        self.last_failure = None;
+        Ok(())
+    }
+
     /// An auto-commit result left unfinished: receive what is in flight, DISCARD the rest (as
     /// official drivers do when a session closes), and RESET only if still not READY.
     pub(crate) async fn discard_open_result(&mut self) -> Result<()> {

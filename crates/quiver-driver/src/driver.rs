@@ -12,7 +12,7 @@ use crate::bookmarks::BookmarkManager;
 use crate::config::{Config, ServerAddress};
 use crate::conn::ConnectSettings;
 use crate::error::{Error, Result};
-use crate::pool::{Pool, PoolConfig};
+use crate::pool::{Pool, PoolConfig, PooledConnection};
 use crate::result::EagerResult;
 use crate::runtime::Runtime;
 use crate::session::{Query, Session, SessionConfig, TransactionConfig};
@@ -174,9 +174,20 @@ impl<R: Runtime> Driver<R> {
     }
 
     /// Open (or reuse) a connection to check that the server is reachable and accepts the
-    /// credentials.
+    /// credentials; the connection is RESET (a round trip) to prove it is alive, as official
+    /// drivers do.
     pub async fn verify_connectivity(&self) -> Result<()> {
-        self.inner.pool.acquire(None).await.map(drop)
+        self.live_connection().await.map(drop)
+    }
+
+    /// A pooled connection that just answered a RESET.
+    async fn live_connection(&self) -> Result<PooledConnection<R>> {
+        let mut conn = self.inner.pool.acquire(None).await?;
+        if let Err(e) = conn.ping().await {
+            conn.discard();
+            return Err(e);
+        }
+        Ok(conn)
     }
 
     /// Whether `auth` is accepted by the server (`Ok(false)` for an authentication failure).
@@ -195,7 +206,7 @@ impl<R: Runtime> Driver<R> {
 
     /// Which server the driver talks to, from a live connection.
     pub async fn get_server_info(&self) -> Result<ServerInfo> {
-        let conn = self.inner.pool.acquire(None).await?;
+        let conn = self.live_connection().await?;
         Ok((*conn.server).clone())
     }
 

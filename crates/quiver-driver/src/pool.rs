@@ -221,13 +221,14 @@ impl<R: Runtime> Pool<R> {
             .liveness_check_timeout
             .is_some_and(|limit| now.saturating_duration_since(conn.last_used) >= limit);
         if idle.dirty || long_idle {
-            // A RESET round trip both cleans up and proves the server is still there.
-            let reset = with_deadline(
-                &self.runtime,
-                Some(now + self.settings.connection_timeout),
-                conn.reset(),
-            )
-            .await;
+            // A RESET round trip both cleans up and proves the server is still there (sent even
+            // on a READY connection when it is only the liveness check).
+            let deadline = Some(now + self.settings.connection_timeout);
+            let reset = if long_idle {
+                with_deadline(&self.runtime, deadline, conn.ping()).await
+            } else {
+                with_deadline(&self.runtime, deadline, conn.reset()).await
+            };
             if !matches!(reset, Some(Ok(()))) {
                 pooled.discard();
                 return None;

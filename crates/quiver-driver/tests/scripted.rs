@@ -983,3 +983,23 @@ fn closing_a_session_on_a_dead_connection_does_not_fail() {
     .unwrap();
     assert_eq!(driver.pool_sizes(), (0, 0));
 }
+
+#[test]
+fn verify_connectivity_round_trips_a_reset_on_a_pooled_connection() {
+    let world = World::new(|_| None);
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        driver.session().run("RETURN 1").await?.consume().await?;
+        driver.verify_connectivity().await?;
+        driver.get_server_info().await?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let log = log(&world);
+    assert_eq!(world.lock().unwrap().connections, 1, "{log:?}");
+    assert_eq!(
+        log.iter().filter(|l| l.ends_with("RESET")).count(),
+        2,
+        "{log:?}"
+    );
+}
