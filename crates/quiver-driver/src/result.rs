@@ -134,6 +134,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             // A pipelined BEGIN: its failure explains everything after it.
             if let Err(e) = stream.conn.get()?.expect_success(before).await {
                 stream.fail();
+                stream.reset_after_failure().await;
                 return Err(e);
             }
         }
@@ -145,7 +146,19 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             }
             Err(e) => {
                 stream.fail();
+                stream.reset_after_failure().await;
                 Err(e)
+            }
+        }
+    }
+
+    /// After a FAILURE: RESET the connection right away (as official drivers do), so the server
+    /// leaves its FAILED state promptly rather than at the connection's next use. A RESET that
+    /// fails marks the connection broken; the pool then closes it.
+    async fn reset_after_failure(&mut self) {
+        if let Ok(conn) = self.conn.get() {
+            if conn.is_reusable() {
+                let _ = conn.reset().await;
             }
         }
     }
@@ -222,6 +235,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
                 Event::Failure { id: got, failure } if got == id => {
                     self.pending = None;
                     self.fail();
+                    self.reset_after_failure().await;
                     return Err(server_error(*failure));
                 }
                 Event::Ignored { id: got } if got == id => {

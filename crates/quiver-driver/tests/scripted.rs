@@ -1003,3 +1003,20 @@ fn verify_connectivity_round_trips_a_reset_on_a_pooled_connection() {
         "{log:?}"
     );
 }
+
+#[test]
+fn a_failed_query_resets_its_connection_at_once() {
+    let world = World::new(|call| {
+        (call.tag == RUN).then_some(Reply::Failure("Neo.ClientError.Statement.SyntaxError"))
+    });
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        let mut session = driver.session();
+        assert!(matches!(session.run("BAD").await, Err(Error::Server(_))));
+        // Before any further use, the RESET already went out and was answered.
+        let log = log(&world);
+        assert_eq!(log.last().map(String::as_str), Some("c1:RESET"), "{log:?}");
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+}
