@@ -632,7 +632,8 @@ struct TxCore<R: Runtime> {
 
 /// An explicit transaction. It owns its connection. Commit with [`commit`](Self::commit);
 /// dropping it uncommitted rolls it back: with ROLLBACK when its session is used again or
-/// closed, otherwise (the session is gone) by a RESET before the connection's next use.
+/// closed (until then the connection stays with the session, out of the pool), otherwise (the
+/// session is dropped) by a RESET before the connection's next use.
 pub struct Transaction<R: Runtime> {
     core: Option<TxCore<R>>,
     /// Where a transaction function's transaction goes back to when dropped.
