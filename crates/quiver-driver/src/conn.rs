@@ -152,7 +152,10 @@ impl<R: Runtime> BoltConnection<R> {
             telemetry: false,
             created: now,
             last_used: now,
-            read_timeout: Some(settings.connection_timeout),
+            // The connection timeout covers TCP (and TLS) only; the Bolt handshake and HELLO are
+            // bounded by the pool's acquisition timeout (as in the official drivers) and by the
+            // read timeout, if one is set.
+            read_timeout: settings.read_timeout,
             writing: false,
             broken: false,
             last_failure: None,
@@ -164,7 +167,6 @@ impl<R: Runtime> BoltConnection<R> {
                 _ => {}
             }
         }
-        conn.read_timeout = settings.read_timeout;
         if let Some(info) = conn.bolt.server_info() {
             conn.telemetry = settings.telemetry && info.telemetry_enabled;
             conn.server = Arc::new(ServerInfo {
