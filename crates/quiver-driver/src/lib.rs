@@ -70,7 +70,10 @@
 //! and drains its answers — and discards the connection if that fails. A connection dropped in
 //! the middle of a *write* may carry half a message, so it is closed instead. Inside a
 //! transaction, a result dropped before its end is DISCARDed before the next query. A dropped
-//! [`Transaction`] is therefore rolled back, lazily, before its connection's next use.
+//! open [`Transaction`] is rolled back (DISCARD + ROLLBACK) when its [`Session`] is used again or
+//! closed; if the session is dropped instead, by the RESET before its connection's next use.
+//! [`Session::close`] also DISCARDs an unfinished auto-commit result. A FAILURE is followed by
+//! a RESET at once, as in the official drivers.
 //!
 //! # Retries
 //!
