@@ -240,7 +240,7 @@ pub(crate) fn decode_response(message: Bytes, ctx: &ValueContext) -> Result<Resp
     let response = match (tag, len) {
         (tag::RECORD, 1) => {
             let n = decoder.read_list_header().map_err(dec)?;
-            let mut fields = Vec::with_capacity(n.min(decoder.remaining()));
+            let mut fields = Vec::with_capacity(decoder.prealloc(n, 1));
             for _ in 0..n {
                 fields.push(value::decode_value(&mut decoder, ctx).map_err(dec)?);
             }

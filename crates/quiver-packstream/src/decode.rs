@@ -454,11 +454,13 @@ impl Decoder {
 
     /// How many elements to reserve for a container claiming `len` elements of at least
     /// `min_bytes` each: never more than the remaining input could hold, and never more than
-    /// [`PREALLOC_LIMIT`] — otherwise every level of a deep input could each reserve room for
-    /// the whole remaining input (depth × input size); beyond the limit the `Vec` grows as
-    /// real elements arrive.
-    fn prealloc(&self, len: usize, min_bytes: usize) -> usize {
-        len.min(self.remaining() / min_bytes).min(PREALLOC_LIMIT)
+    /// 1024 — otherwise every level of a deep input could each reserve room for the whole
+    /// remaining input (depth × input size); beyond the limit the `Vec` grows as real elements
+    /// arrive. Layers that build their own containers from the pull API (e.g. Bolt's typed
+    /// values) use this too, so a lying header cannot make them allocate either.
+    pub fn prealloc(&self, len: usize, min_bytes: usize) -> usize {
+        len.min(self.remaining() / min_bytes.max(1))
+            .min(PREALLOC_LIMIT)
     }
 
     fn value_at_depth(&mut self, depth: usize) -> Result<Value, DecodeError> {

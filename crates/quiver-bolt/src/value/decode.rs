@@ -31,10 +31,11 @@ struct ValueDecoder<'a> {
     max_depth: usize,
 }
 
-/// Capacity to reserve for `len` elements: never more than the remaining input could hold
-/// (each element needs at least one byte), so a lying header cannot make us allocate.
+/// Capacity to reserve for `len` elements: the decoder's own bound (never more than the
+/// remaining input could hold, at most 1024 up front), so a lying header — or one at every level
+/// of a deep input — cannot make us allocate.
 fn capacity(len: usize, dec: &Decoder) -> usize {
-    len.min(dec.remaining())
+    dec.prealloc(len, 1)
 }
 
 fn token_kind(token: &Token) -> &'static str {
