@@ -1,9 +1,11 @@
 //! Client-side cost of the driver against a real Neo4j (a harness, not a timed test).
 //!
 //! `cargo bench -p quiver-tokio --bench throughput` (needs `cargo xtask server start neo4j-5`).
-//! Reports, over one connection: lock-step `RETURN 1` queries/s and client CPU per query, the same
-//! loop over a raw socket (pre-encoded RUN+PULL, responses only framed, not decoded) for
-//! comparison, and rows/s and CPU per row for a 200,000-row stream; then peak resident memory.
+//! Reports, over one connection: lock-step `RETURN 1` queries/s and client CPU per query (user and
+//! system), in rounds alternating with the same loop over a raw blocking socket (pre-encoded
+//! RUN+PULL, responses only framed, not decoded), and rows/s and CPU per row for a 200,000-row
+//! stream; then peak resident memory. Env: QUIVER_BENCH_QUERIES (per round), QUIVER_BENCH_ROUNDS,
+//! QUIVER_BENCH_STREAMS, NEO4J_URI/USER/PASSWORD.
 //! `benches/python_compare.py` measures the official Python driver the same way.
 
 use std::io::{Read, Write};
@@ -12,21 +14,49 @@ use std::time::{Duration, Instant};
 
 use quiver_tokio::{AuthToken, Config, Driver};
 
-/// User + system CPU time of this process (from /proc/self/stat, in clock ticks of 10 ms… so
+/// User and system CPU time of this process (from /proc/self/stat, in clock ticks of 10 ms, so
 /// measured over long enough runs).
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    // Fields 14 and 15 (utime, stime) are at 11 and 12 after the name.
-    let total = ticks(11) + ticks(12);
-    Duration::from_millis(total * 10)
+#[derive(Clone, Copy)]
+struct Cpu {
+    user: Duration,
+    system: Duration,
+}
+
+impl Cpu {
+    fn now() -> Cpu {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        // Fields 14 and 15 (utime, stime) are at 11 and 12 after the name.
+        Cpu {
+            user: Duration::from_millis(ticks(11) * 10),
+            system: Duration::from_millis(ticks(12) * 10),
+        }
+    }
+
+    fn since(self, start: Cpu) -> Cpu {
+        Cpu {
+            user: self.user - start.user,
+            system: self.system - start.system,
+        }
+    }
+
+    /// "total (user + system)" in µs per unit of work.
+    fn per(self, units: f64) -> String {
+        let us = |d: Duration| d.as_secs_f64() * 1e6 / units;
+        format!(
+            "{:6.2} µs ({:5.2} user + {:5.2} system)",
+            us(self.user + self.system),
+            us(self.user),
+            us(self.system)
+        )
+    }
 }
 
 fn memory(key: &str) -> String {
@@ -46,9 +76,9 @@ const STREAM: &str =
     "UNWIND range(1, 200000) AS i RETURN i, 'name-' + toString(i) AS s, [i, i] AS l";
 
 fn main() {
-    let queries: u32 = env("QUIVER_BENCH_QUERIES", "20000")
-        .parse()
-        .unwrap_or(20000);
+    let queries: u32 = env("QUIVER_BENCH_QUERIES", "5000").parse().unwrap_or(5000);
+    let rounds: u32 = env("QUIVER_BENCH_ROUNDS", "4").parse().unwrap_or(4);
+    let streams: u32 = env("QUIVER_BENCH_STREAMS", "3").parse().unwrap_or(3);
     let uri = env("NEO4J_URI", "bolt://127.0.0.1:7687");
     let user = env("NEO4J_USER", "neo4j");
     let password = env("NEO4J_PASSWORD", "quiver-test-password");
@@ -56,6 +86,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let mut raw = RawLoop::connect(&uri, &user, &password);
 
     runtime.block_on(async {
         let driver = Driver::with_config(&uri, AuthToken::basic(&user, &password), Config::default().with_telemetry(false))
@@ -64,26 +95,45 @@ fn main() {
             panic!("cannot reach Neo4j at {uri} ({e}); start it with `cargo xtask server start neo4j-5`")
         });
         let mut session = driver.session();
-        for _ in 0..1000 {
+        // Warm up both clients and the server's JIT before measuring anything.
+        raw.run(2000);
+        for _ in 0..2000 {
             session.run("RETURN 1").await.unwrap().consume().await.unwrap();
         }
-        let (wall, cpu) = (Instant::now(), cpu_time());
-        for _ in 0..queries {
-            let mut result = session.run("RETURN 1").await.unwrap();
-            while let Some(record) = result.next().await {
-                record.unwrap();
+        // Raw and Quiver alternate, so that server warm-up and machine noise hit both alike.
+        let (mut raw_total, mut quiver_total) = (Duration::ZERO, Duration::ZERO);
+        for round in 1..=rounds {
+            let (raw_wall, raw_cpu) = raw.run(queries);
+            let (wall, cpu) = (Instant::now(), Cpu::now());
+            for _ in 0..queries {
+                let mut result = session.run("RETURN 1").await.unwrap();
+                while let Some(record) = result.next().await {
+                    record.unwrap();
+                }
             }
+            let (wall, cpu) = (wall.elapsed(), Cpu::now().since(cpu));
+            let n = f64::from(queries);
+            println!(
+                "round {round}: raw    RETURN 1 lock-step {:>6.0} q/s, client CPU {}/query",
+                n / raw_wall.as_secs_f64(),
+                raw_cpu.per(n)
+            );
+            println!(
+                "round {round}: quiver RETURN 1 lock-step {:>6.0} q/s, client CPU {}/query ({queries} queries, {:.0}% of raw)",
+                n / wall.as_secs_f64(),
+                cpu.per(n),
+                100.0 * raw_wall.as_secs_f64() / wall.as_secs_f64()
+            );
+            raw_total += raw_wall;
+            quiver_total += wall;
         }
-        let (wall, cpu) = (wall.elapsed(), cpu_time() - cpu);
         println!(
-            "quiver   RETURN 1 lock-step: {:>8.0} q/s, client CPU {:>6.1} µs/query ({queries} queries)",
-            f64::from(queries) / wall.as_secs_f64(),
-            cpu.as_secs_f64() * 1e6 / f64::from(queries)
+            "all rounds: quiver lock-step throughput = {:.1}% of the raw socket loop",
+            100.0 * raw_total.as_secs_f64() / quiver_total.as_secs_f64()
         );
 
-        let streams: u32 = env("QUIVER_BENCH_STREAMS", "3").parse().unwrap_or(3);
         for _ in 0..streams {
-            let (wall, cpu) = (Instant::now(), cpu_time());
+            let (wall, cpu) = (Instant::now(), Cpu::now());
             let mut result = session.run(STREAM).await.unwrap();
             let mut rows = 0u64;
             let mut checksum = 0i64;
@@ -92,90 +142,97 @@ fn main() {
                 checksum += record.get_at::<i64>(0).unwrap();
                 rows += 1;
             }
-            let (wall, cpu) = (wall.elapsed(), cpu_time() - cpu);
+            let (wall, cpu) = (wall.elapsed(), Cpu::now().since(cpu));
             assert_eq!(rows, 200_000);
             assert_eq!(checksum, 200_000 * 200_001 / 2);
             println!(
-                "quiver   200k-row stream:    {:>8.0} rows/s, client CPU {:>6.2} µs/row",
+                "quiver 200k-row stream: {:>8.0} rows/s, client CPU {}/row",
                 rows as f64 / wall.as_secs_f64(),
-                cpu.as_secs_f64() * 1e6 / rows as f64
+                cpu.per(rows as f64)
             );
         }
     });
     println!(
-        "quiver   memory: peak RSS {}, now {}",
+        "quiver memory: peak RSS {}, now {}",
         memory("VmHWM"),
         memory("VmRSS")
     );
-    raw_loop(&uri, &user, &password, queries);
 }
 
-/// The same `RETURN 1` loop with the least possible client work: the request bytes are encoded
-/// once (by quiver-bolt) and replayed; responses are only framed.
-fn raw_loop(uri: &str, user: &str, password: &str, queries: u32) {
-    use quiver_bolt::{AuthToken as BoltAuth, Connection, ConnectionConfig, Event, Hello, Request};
-    let address = uri.trim_start_matches("bolt://");
-    let mut socket = TcpStream::connect(address).expect("connect");
-    socket.set_nodelay(true).expect("nodelay");
-    let now = Instant::now();
-    let mut bolt = Connection::new(ConnectionConfig::default(), now);
-    bolt.send(Request::Hello(Hello::new(BoltAuth::basic(user, password))))
-        .expect("hello");
-    let mut buf = vec![0u8; 65536];
-    'ready: loop {
-        while let Some(out) = bolt.poll_transmit() {
-            socket.write_all(&out).expect("write");
-        }
-        let n = socket.read(&mut buf).expect("read");
-        assert!(n > 0, "server closed");
-        bolt.handle_input(&buf[..n], Instant::now()).expect("bolt");
-        while let Some(event) = bolt.poll_event() {
-            match event {
-                Event::Ready { .. } => break 'ready,
-                Event::Failure { failure, .. } => panic!("{failure:?}"),
-                _ => {}
+/// The same `RETURN 1` loop with the least possible client work: blocking `std::net`, the request
+/// bytes encoded once (by quiver-bolt) and replayed, responses only framed, not decoded.
+struct RawLoop {
+    socket: TcpStream,
+    request: Vec<u8>,
+    buf: Vec<u8>,
+    pending: Vec<u8>,
+}
+
+impl RawLoop {
+    fn connect(uri: &str, user: &str, password: &str) -> RawLoop {
+        use quiver_bolt::{
+            AuthToken as BoltAuth, Connection, ConnectionConfig, Event, Hello, Request,
+        };
+        let address = uri.trim_start_matches("bolt://");
+        let mut socket = TcpStream::connect(address).expect("connect");
+        socket.set_nodelay(true).expect("nodelay");
+        let mut bolt = Connection::new(ConnectionConfig::default(), Instant::now());
+        bolt.send(Request::Hello(Hello::new(BoltAuth::basic(user, password))))
+            .expect("hello");
+        let mut buf = vec![0u8; 65536];
+        'ready: loop {
+            while let Some(out) = bolt.poll_transmit() {
+                socket.write_all(&out).expect("write");
             }
-        }
-    }
-    bolt.send(Request::run("RETURN 1", Default::default()))
-        .expect("run");
-    bolt.send(Request::pull_all()).expect("pull");
-    let request = bolt.poll_transmit().expect("bytes");
-    let mut frame = |socket: &mut TcpStream| {
-        // SUCCESS, RECORD, SUCCESS: three messages, each ended by an empty chunk.
-        let mut messages = 0;
-        let mut pending: Vec<u8> = Vec::new();
-        while messages < 3 {
             let n = socket.read(&mut buf).expect("read");
             assert!(n > 0, "server closed");
-            pending.extend_from_slice(&buf[..n]);
-            let mut at = 0;
-            while at + 2 <= pending.len() {
-                let len = usize::from(u16::from_be_bytes([pending[at], pending[at + 1]]));
-                if at + 2 + len > pending.len() {
-                    break;
-                }
-                at += 2 + len;
-                if len == 0 {
-                    messages += 1;
+            bolt.handle_input(&buf[..n], Instant::now()).expect("bolt");
+            while let Some(event) = bolt.poll_event() {
+                match event {
+                    Event::Ready { .. } => break 'ready,
+                    Event::Failure { failure, .. } => panic!("{failure:?}"),
+                    _ => {}
                 }
             }
-            pending.drain(..at);
         }
-    };
-    for _ in 0..1000 {
-        socket.write_all(&request).expect("write");
-        frame(&mut socket);
+        bolt.send(Request::run("RETURN 1", Default::default()))
+            .expect("run");
+        bolt.send(Request::pull_all()).expect("pull");
+        let request = bolt.poll_transmit().expect("bytes").to_vec();
+        RawLoop {
+            socket,
+            request,
+            buf,
+            pending: Vec::new(),
+        }
     }
-    let (wall, cpu) = (Instant::now(), cpu_time());
-    for _ in 0..queries {
-        socket.write_all(&request).expect("write");
-        frame(&mut socket);
+
+    /// `queries` lock-step round trips; wall time and CPU time.
+    fn run(&mut self, queries: u32) -> (Duration, Cpu) {
+        let (wall, cpu) = (Instant::now(), Cpu::now());
+        for _ in 0..queries {
+            self.socket.write_all(&self.request).expect("write");
+            // SUCCESS, RECORD, SUCCESS: three messages, each ended by an empty chunk.
+            let mut messages = 0;
+            while messages < 3 {
+                let n = self.socket.read(&mut self.buf).expect("read");
+                assert!(n > 0, "server closed");
+                self.pending.extend_from_slice(&self.buf[..n]);
+                let mut at = 0;
+                while at + 2 <= self.pending.len() {
+                    let len =
+                        usize::from(u16::from_be_bytes([self.pending[at], self.pending[at + 1]]));
+                    if at + 2 + len > self.pending.len() {
+                        break;
+                    }
+                    at += 2 + len;
+                    if len == 0 {
+                        messages += 1;
+                    }
+                }
+                self.pending.drain(..at);
+            }
+        }
+        (wall.elapsed(), Cpu::now().since(cpu))
     }
-    let (wall, cpu) = (wall.elapsed(), cpu_time() - cpu);
-    println!(
-        "raw      RETURN 1 lock-step: {:>8.0} q/s, client CPU {:>6.1} µs/query",
-        f64::from(queries) / wall.as_secs_f64(),
-        cpu.as_secs_f64() * 1e6 / f64::from(queries)
-    );
 }
