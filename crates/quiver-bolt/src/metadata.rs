@@ -178,8 +178,9 @@ pub struct Failure {
     /// The Neo4j status code, e.g. `"Neo.ClientError.Statement.SyntaxError"` (`code`, or
     /// `neo4j_code` on 5.7+).
     pub code: String,
-    /// The message.
-    pub message: String,
+    /// The message (`None` when the server sent none, or not as a string: the official drivers
+    /// then fill in a default, and on Bolt 5.7+ treat the GQL fields as missing too).
+    pub message: Option<String>,
     /// The GQLSTATUS code (5.7+), e.g. `"42001"`.
     pub gql_status: Option<String>,
     /// The GQLSTATUS description (5.7+).
@@ -194,8 +195,9 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// Reads a FAILURE's metadata. Missing fields become empty strings (the server always sends
-    /// them; a broken one must not crash us). The cause chain is as deep as the decoder allowed.
+    /// Reads a FAILURE's metadata. A missing code becomes an empty string and a missing message
+    /// `None` (the server always sends them; a broken one must not crash us). The cause chain is
+    /// as deep as the decoder allowed.
     pub fn from_metadata(metadata: &Map) -> Self {
         let code = get_str(metadata, "neo4j_code")
             .or_else(|| get_str(metadata, "code"))
@@ -207,7 +209,7 @@ impl Failure {
         let classification = get_str(&diagnostic_record, "_classification").map(str::to_owned);
         Failure {
             code,
-            message: get_str(metadata, "message").unwrap_or_default().to_owned(),
+            message: get_str(metadata, "message").map(str::to_owned),
             gql_status: get_str(metadata, "gql_status").map(str::to_owned),
             description: get_str(metadata, "description").map(str::to_owned),
             diagnostic_record,
@@ -219,7 +221,12 @@ impl Failure {
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)?;
+        write!(
+            f,
+            "{}: {}",
+            self.code,
+            self.message.as_deref().unwrap_or("(no message)")
+        )?;
         if let Some(gql) = &self.gql_status {
             write!(f, " (GQLSTATUS {gql})")?;
         }

@@ -163,7 +163,14 @@ impl<R: Runtime> BoltConnection<R> {
         loop {
             match conn.next_event().await? {
                 Event::Ready { .. } => break,
-                Event::Failure { failure, .. } => return Err(server_error(*failure)),
+                Event::Failure { failure, .. } => {
+                    // The server info is not filled in before HELLO succeeds.
+                    let version = conn
+                        .bolt
+                        .version()
+                        .map_or((0, 0), |v| (v.major, v.minor));
+                    return Err(server_error(*failure, version));
+                }
                 _ => {}
             }
         }
@@ -350,7 +357,7 @@ impl<R: Runtime> BoltConnection<R> {
     pub(crate) async fn expect_success(&mut self, id: RequestId) -> Result<Map> {
         match self.response(id).await? {
             Response::Success(metadata) => Ok(metadata),
-            Response::Failure(failure) => Err(server_error(failure)),
+            Response::Failure(failure) => Err(server_error(failure, self.version())),
             Response::Ignored => Err(self.ignored_error()),
         }
     }
@@ -358,7 +365,7 @@ impl<R: Runtime> BoltConnection<R> {
     /// The error explaining an IGNORED answer: the failure that preceded it.
     pub(crate) fn ignored_error(&self) -> Error {
         match &self.last_failure {
-            Some(failure) => server_error(failure.clone()),
+            Some(failure) => server_error(failure.clone(), self.version()),
             None => {
                 Error::Protocol("the server ignored a request without a preceding failure".into())
             }
@@ -454,19 +461,8 @@ impl<R: Runtime> BoltConnection<R> {
     }
 }
 
-/// A server FAILURE as a driver error.
-pub(crate) fn server_error(failure: Failure) -> Error {
-    Error::from(convert_failure(failure))
-}
-
-fn convert_failure(failure: Failure) -> ServerError {
-    let mut error = ServerError::new(failure.code, failure.message);
-    error.gql_status = failure.gql_status;
-    error.description = failure.description;
-    error.classification = failure.classification;
-    if !failure.diagnostic_record.is_empty() {
-        error.diagnostic_record = Some(format!("{:?}", failure.diagnostic_record));
-    }
-    error.cause = failure.cause.map(|cause| Box::new(convert_failure(*cause)));
-    error
+/// A server FAILURE as a driver error; `version` is the connection's Bolt version (GQL errors
+/// came with 5.7).
+pub(crate) fn server_error(failure: Failure, version: (u8, u8)) -> Error {
+    Error::from(ServerError::from_failure(failure, version >= (5, 7)))
 }

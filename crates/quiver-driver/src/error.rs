@@ -9,6 +9,9 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
+use quiver_bolt::Failure;
+use quiver_bolt::value::{Map, Value};
+
 /// Result alias for driver operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -176,39 +179,237 @@ pub enum ServerErrorKind {
     Unknown,
 }
 
+/// The GQL classification of an error (`_classification` in its diagnostic record, Bolt 5.7+),
+/// as the Python driver's `GqlErrorClassification`.
+///
+/// Unknown or missing classifications (and every error of a server older than Bolt 5.7) are
+/// [`Unknown`](Self::Unknown); the text as sent is kept in the error's `raw_classification`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GqlErrorClassification {
+    /// `CLIENT_ERROR`.
+    ClientError,
+    /// `DATABASE_ERROR`.
+    DatabaseError,
+    /// `TRANSIENT_ERROR`.
+    TransientError,
+    /// Anything else, or none.
+    Unknown,
+}
+
+impl GqlErrorClassification {
+    /// The classification named by `raw`; never fails (unknown text is [`Unknown`](Self::Unknown)).
+    pub fn from_raw(raw: Option<&str>) -> Self {
+        match raw {
+            Some("CLIENT_ERROR") => Self::ClientError,
+            Some("DATABASE_ERROR") => Self::DatabaseError,
+            Some("TRANSIENT_ERROR") => Self::TransientError,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// The name as the server and the official drivers spell it, e.g. `"CLIENT_ERROR"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientError => "CLIENT_ERROR",
+            Self::DatabaseError => "DATABASE_ERROR",
+            Self::TransientError => "TRANSIENT_ERROR",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+impl fmt::Display for GqlErrorClassification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The GQLSTATUS the official drivers use for an error the server did not describe in GQL terms
+/// (servers before Bolt 5.7, or a FAILURE missing its GQL fields).
+pub const UNKNOWN_GQL_STATUS: &str = "50N42";
+/// The status description that goes with [`UNKNOWN_GQL_STATUS`].
+pub const UNKNOWN_GQL_DESCRIPTION: &str = "error: general processing exception - unexpected error";
+const UNKNOWN_GQL_MESSAGE: &str = "50N42: Unexpected error has occurred. See debug log for details.";
+const UNKNOWN_NEO4J_CODE: &str = "Neo.DatabaseError.General.UnknownError";
+const UNKNOWN_MESSAGE: &str = "An unknown error occurred";
+
+/// The diagnostic record entries every GQL status and error has (added where the server left
+/// them out, as the official drivers do): `OPERATION` `""`, `OPERATION_CODE` `"0"`,
+/// `CURRENT_SCHEMA` `"/"`.
+pub(crate) fn fill_default_diagnostic_record(record: &mut Map) {
+    for (key, value) in [("OPERATION", ""), ("OPERATION_CODE", "0"), ("CURRENT_SCHEMA", "/")] {
+        if record.get(key).is_none() {
+            record.insert(key, Value::String(value.into()));
+        }
+    }
+}
+
+fn default_diagnostic_record() -> Map {
+    let mut record = Map::new();
+    fill_default_diagnostic_record(&mut record);
+    record
+}
+
+/// One link of a server error's GQL cause chain (Bolt 5.7+): a GQL error without a Neo4j code,
+/// as the Python driver's `GqlError`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct GqlError {
+    /// The GQLSTATUS, e.g. `"42I06"` ([`UNKNOWN_GQL_STATUS`] when the server left the GQL fields
+    /// out).
+    pub gql_status: String,
+    /// The message.
+    pub message: String,
+    /// The GQLSTATUS description, e.g. `"error: syntax error or access rule violation - invalid
+    /// syntax"`.
+    pub description: String,
+    /// The parsed [`raw_classification`](Self::raw_classification).
+    pub classification: GqlErrorClassification,
+    /// `_classification` from the diagnostic record, when it is a string.
+    pub raw_classification: Option<String>,
+    /// The diagnostic record as sent, with the default `OPERATION`, `OPERATION_CODE` and
+    /// `CURRENT_SCHEMA` entries filled in where missing.
+    pub diagnostic_record: Map,
+    /// The next cause, if any.
+    pub cause: Option<Box<GqlError>>,
+}
+
+impl GqlError {
+    fn from_cause(failure: Failure) -> Self {
+        let (gql_status, description, message) =
+            match (failure.gql_status, failure.description, failure.message) {
+                (Some(status), Some(description), Some(message)) => (status, description, message),
+                _ => (
+                    UNKNOWN_GQL_STATUS.to_owned(),
+                    UNKNOWN_GQL_DESCRIPTION.to_owned(),
+                    UNKNOWN_GQL_MESSAGE.to_owned(),
+                ),
+            };
+        let mut diagnostic_record = failure.diagnostic_record;
+        fill_default_diagnostic_record(&mut diagnostic_record);
+        GqlError {
+            gql_status,
+            message,
+            description,
+            classification: GqlErrorClassification::from_raw(failure.classification.as_deref()),
+            raw_classification: failure.classification,
+            diagnostic_record,
+            cause: failure.cause.map(|cause| Box::new(GqlError::from_cause(*cause))),
+        }
+    }
+}
+
+impl fmt::Display for GqlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "GQL error {}: {}", self.gql_status, self.message)
+    }
+}
+
+impl std::error::Error for GqlError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static))
+    }
+}
+
 /// A FAILURE sent by the server.
+///
+/// Carries the Neo4j status code and message and, as the Python driver's `Neo4jError`, the GQL
+/// fields. Servers before Bolt 5.7 send no GQL fields; the driver then fills in what the official
+/// drivers do: GQLSTATUS [`UNKNOWN_GQL_STATUS`] (`50N42`), the description
+/// `"error: general processing exception - unexpected error. <message>"`, classification
+/// [`GqlErrorClassification::Unknown`] and the default diagnostic record (`OPERATION` `""`,
+/// `OPERATION_CODE` `"0"`, `CURRENT_SCHEMA` `"/"`).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ServerError {
-    /// The Neo4j status code, e.g. `Neo.ClientError.Statement.SyntaxError`.
+    /// The Neo4j status code, e.g. `Neo.ClientError.Statement.SyntaxError`
+    /// (`Neo.DatabaseError.General.UnknownError` if the server sent none).
     pub code: String,
     /// The server's message.
     pub message: String,
-    /// GQL status (Bolt 5.7+), e.g. `42001`.
-    pub gql_status: Option<String>,
-    /// GQL status description (Bolt 5.7+).
-    pub description: Option<String>,
-    /// GQL classification from the diagnostic record (`CLIENT_ERROR`, `TRANSIENT_ERROR`,
-    /// `DATABASE_ERROR`), Bolt 5.7+.
-    pub classification: Option<String>,
-    /// The GQL diagnostic record, rendered as text (Bolt 5.7+).
-    pub diagnostic_record: Option<String>,
-    /// The GQL cause chain (Bolt 5.7+).
-    pub cause: Option<Box<ServerError>>,
+    /// The GQLSTATUS, e.g. `42001`; [`UNKNOWN_GQL_STATUS`] before Bolt 5.7.
+    pub gql_status: String,
+    /// The GQLSTATUS description.
+    pub description: String,
+    /// The parsed [`raw_classification`](Self::raw_classification).
+    pub classification: GqlErrorClassification,
+    /// `_classification` from the diagnostic record (Bolt 5.7+), when it is a string:
+    /// `CLIENT_ERROR`, `TRANSIENT_ERROR`, `DATABASE_ERROR` or anything newer.
+    pub raw_classification: Option<String>,
+    /// The GQL diagnostic record (values as sent, plus the default entries where missing).
+    pub diagnostic_record: Map,
+    /// The GQL cause chain (Bolt 5.7+); also [`std::error::Error::source`].
+    pub cause: Option<Box<GqlError>>,
 }
 
 impl ServerError {
-    /// A server error with just a code and a message.
+    /// A server error with just a code and a message, and the GQL fields a server before Bolt
+    /// 5.7 implies (see the type's documentation).
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
         ServerError {
             code: code.into(),
-            message: message.into(),
-            gql_status: None,
-            description: None,
-            classification: None,
-            diagnostic_record: None,
+            description: format!("{UNKNOWN_GQL_DESCRIPTION}. {message}"),
+            message,
+            gql_status: UNKNOWN_GQL_STATUS.to_owned(),
+            classification: GqlErrorClassification::Unknown,
+            raw_classification: None,
+            diagnostic_record: default_diagnostic_record(),
             cause: None,
         }
+    }
+
+    /// A FAILURE as the Python driver reads it: `gql_aware` for Bolt 5.7+ (GQL fields taken from
+    /// the server, all three of status, description and message or none of them), otherwise the
+    /// pre-GQL defaults.
+    pub(crate) fn from_failure(failure: Failure, gql_aware: bool) -> Self {
+        let code = if failure.code.is_empty() {
+            UNKNOWN_NEO4J_CODE.to_owned()
+        } else {
+            failure.code
+        };
+        if !gql_aware {
+            let message = failure
+                .message
+                .filter(|message| !message.is_empty())
+                .unwrap_or_else(|| UNKNOWN_MESSAGE.to_owned());
+            return ServerError::new(code, message);
+        }
+        let (gql_status, description, message) =
+            match (failure.gql_status, failure.description, failure.message) {
+                (Some(status), Some(description), Some(message)) => (status, description, message),
+                _ => (
+                    UNKNOWN_GQL_STATUS.to_owned(),
+                    UNKNOWN_GQL_DESCRIPTION.to_owned(),
+                    UNKNOWN_MESSAGE.to_owned(),
+                ),
+            };
+        let mut diagnostic_record = failure.diagnostic_record;
+        fill_default_diagnostic_record(&mut diagnostic_record);
+        ServerError {
+            code,
+            message,
+            gql_status,
+            description,
+            classification: GqlErrorClassification::from_raw(failure.classification.as_deref()),
+            raw_classification: failure.classification,
+            diagnostic_record,
+            cause: failure.cause.map(|cause| Box::new(GqlError::from_cause(*cause))),
+        }
+    }
+
+    /// The GQL causes, nearest first.
+    pub fn causes(&self) -> impl Iterator<Item = &GqlError> {
+        std::iter::successors(self.cause.as_deref(), |cause| cause.cause.as_deref())
+    }
+
+    /// Whether this error or one of its [`causes`](Self::causes) has GQLSTATUS `status` (the
+    /// Python driver's `find_by_gql_status`).
+    pub fn has_gql_status(&self, status: &str) -> bool {
+        self.gql_status == status || self.causes().any(|cause| cause.gql_status == status)
     }
 
     /// The classification of the code, with the official drivers' corrections: the two
@@ -254,14 +455,21 @@ impl ServerError {
 impl fmt::Display for ServerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "server error {}: {}", self.code, self.message)?;
-        if let Some(gql_status) = &self.gql_status {
-            write!(f, " (GQL status {gql_status})")?;
+        // 50N42 is the placeholder for "no GQL status": not worth repeating in every message.
+        if self.gql_status != UNKNOWN_GQL_STATUS {
+            write!(f, " (GQL status {})", self.gql_status)?;
         }
         Ok(())
     }
 }
 
-impl std::error::Error for ServerError {}
+impl std::error::Error for ServerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -97,6 +97,7 @@ mod conn;
 mod driver;
 mod error;
 mod io;
+pub mod notification;
 mod pool;
 mod record;
 mod result;
@@ -111,13 +112,20 @@ pub use auth::{AuthManager, ExpiringAuth, ExpiringAuthManager, StaticAuthManager
 pub use bookmarks::{BookmarkManager, Bookmarks};
 pub use config::{Config, DEFAULT_PORT, RetryConfig, Security, ServerAddress};
 pub use driver::{Driver, ExecuteQuery, RoutingControl};
-pub use error::{Error, Result, ServerError, ServerErrorKind};
+pub use error::{
+    Error, GqlError, GqlErrorClassification, Result, ServerError, ServerErrorKind,
+    UNKNOWN_GQL_DESCRIPTION, UNKNOWN_GQL_STATUS,
+};
 pub use record::{ConversionError, FromValue, Record};
 pub use result::{EagerResult, RecordStream};
 pub use runtime::{ConnectTarget, Runtime};
 pub use serde::{SerdeError, from_value, to_params, to_value};
 pub use session::{Query, Session, SessionConfig, Transaction, TransactionConfig};
-pub use summary::{Counters, Notification, QueryType, ResultSummary, ServerInfo};
+pub use notification::{
+    GqlStatusObject, InputPosition, Notification, NotificationCategory,
+    NotificationClassification, NotificationSeverity,
+};
+pub use summary::{Counters, QueryType, ResultSummary, ServerInfo};
 pub use tls::{ClientCertificate, TrustedCertificates};
 
 pub use quiver_bolt::value::{self, Map, PackStr, Value};

@@ -93,6 +93,9 @@ pub struct RecordStream<'a, R: Runtime> {
     has_more: bool,
     buffer: VecDeque<Record>,
     summary: Option<ResultSummary>,
+    /// Whether any record arrived (even one discarded since): the GQL status filled in for
+    /// servers before Bolt 5.6 depends on it.
+    had_record: bool,
     failed: bool,
     /// The error that ended the stream, kept until the records received before it are yielded
     /// (as the official drivers do).
@@ -127,6 +130,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             has_more: true,
             buffer: VecDeque::new(),
             summary: None,
+            had_record: false,
             failed: false,
             error: None,
         };
@@ -221,6 +225,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             };
             match event {
                 Event::Record { id: got, fields } if got == id => {
+                    self.had_record = true;
                     self.buffer
                         .push_back(Record::new(self.keys.clone(), fields));
                 }
@@ -228,7 +233,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
                     self.pending = None;
                     self.has_more = metadata::has_more(&metadata);
                     if !self.has_more {
-                        self.finish(&metadata);
+                        return self.finish(metadata);
                     }
                     return Ok(());
                 }
@@ -236,7 +241,8 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
                     self.pending = None;
                     self.fail();
                     self.reset_after_failure().await;
-                    return Err(server_error(*failure));
+                    let version = self.conn.get()?.version();
+                    return Err(server_error(*failure, version));
                 }
                 Event::Ignored { id: got } if got == id => {
                     self.pending = None;
@@ -248,23 +254,37 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
         }
     }
 
-    fn finish(&mut self, end: &Map) {
+    /// The stream ended with `end` (the last SUCCESS): build the summary and let the connection
+    /// go. A summary the driver cannot read (an unknown query type) ends the result with an error.
+    fn finish(&mut self, end: Map) -> Result<()> {
         if let Owner::AutoCommit { bookmarks, sent } = &mut self.owner {
-            bookmarks.committed(sent, metadata::bookmark(end));
+            bookmarks.committed(sent, metadata::bookmark(&end));
         }
         let server = match self.conn.get() {
             Ok(conn) => (*conn.server).clone(),
-            Err(_) => return,
+            Err(_) => return Ok(()),
         };
-        self.summary = Some(ResultSummary::new(
+        let summary = ResultSummary::new(
             std::mem::take(&mut self.query),
             std::mem::take(&mut self.parameters),
             &self.run_metadata,
             end,
             server,
-        ));
+            self.had_record,
+        );
         // An auto-commit query is done: its connection (READY again) goes back to the pool.
         self.conn.release();
+        match summary {
+            Ok(summary) => {
+                self.summary = Some(summary);
+                Ok(())
+            }
+            Err(e) => {
+                // The server is fine (the stream ended normally): only this result is unusable.
+                self.failed = true;
+                Err(e)
+            }
+        }
     }
 
     /// The records as a [`Stream`]; the next batch is pulled only when the stream is polled past

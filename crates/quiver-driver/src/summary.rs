@@ -5,6 +5,9 @@ use std::time::Duration;
 use quiver_bolt::metadata;
 use quiver_bolt::value::{Map, Value};
 
+use crate::error::{Error, Result};
+use crate::notification::{GqlStatusObject, Notification, StatusSource};
+
 /// Which server answered, as reported in summaries and by `Driver::get_server_info`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerInfo {
@@ -105,44 +108,6 @@ impl Counters {
     }
 }
 
-/// A notification or GQL status object attached to a result.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Notification {
-    /// The raw map as the server sent it (`code`, `title`, `description`, `severity`, `position`,
-    /// … for notifications; `gql_status`, `status_description`, `diagnostic_record`, … for GQL
-    /// status objects).
-    pub raw: Map,
-}
-
-impl Notification {
-    fn field(&self, key: &str) -> Option<&str> {
-        self.raw.get(key).and_then(Value::as_str)
-    }
-    /// `code` (notifications) — e.g. `Neo.ClientNotification.Statement.CartesianProduct`.
-    pub fn code(&self) -> Option<&str> {
-        self.field("code")
-    }
-    /// `gql_status` (GQL status objects).
-    pub fn gql_status(&self) -> Option<&str> {
-        self.field("gql_status")
-    }
-    /// `title` or `status_description`.
-    pub fn description(&self) -> Option<&str> {
-        self.field("description")
-            .or_else(|| self.field("status_description"))
-    }
-    /// `severity` (notifications) or the diagnostic record's `_severity` (GQL).
-    pub fn severity(&self) -> Option<&str> {
-        self.field("severity").or_else(|| {
-            self.raw
-                .get("diagnostic_record")
-                .and_then(Value::as_map)
-                .and_then(|d| d.get("_severity"))
-                .and_then(Value::as_str)
-        })
-    }
-}
-
 /// Everything the server said about a finished query.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -159,10 +124,6 @@ pub struct ResultSummary {
     pub plan: Option<Map>,
     /// The profile of a `PROFILE`d query, as sent.
     pub profile: Option<Map>,
-    /// Legacy notifications (`notifications`).
-    pub notifications: Vec<Notification>,
-    /// GQL status objects (`statuses`, Bolt 5.6+).
-    pub gql_status_objects: Vec<Notification>,
     /// Time until the first record was available (`t_first`).
     pub result_available_after: Option<Duration>,
     /// Time to consume the result on the server (`t_last`).
@@ -171,49 +132,91 @@ pub struct ResultSummary {
     pub server: ServerInfo,
     /// The database the query ran against (`db`).
     pub database: Option<String>,
+    /// What [`notifications`](Self::notifications) and
+    /// [`gql_status_objects`](Self::gql_status_objects) are made of (on demand: most callers
+    /// never look).
+    statuses: StatusSource,
 }
 
 impl ResultSummary {
+    /// The summary of a result: `run` and `end` are the metadata of RUN's and the last PULL's
+    /// (or DISCARD's) SUCCESS; `had_record` whether any record arrived. Fails on a query type
+    /// this driver does not know, as the Python driver does.
     pub(crate) fn new(
         query: String,
         parameters: Map,
         run: &Map,
-        end: &Map,
+        mut end: Map,
         server: ServerInfo,
-    ) -> Self {
+        had_record: bool,
+    ) -> Result<Self> {
         let millis = |v: Option<i64>| {
             v.filter(|ms| *ms >= 0)
                 .map(|ms| Duration::from_millis(ms.unsigned_abs()))
         };
-        let notifications = |list: Option<&[Value]>| {
-            list.unwrap_or_default()
-                .iter()
-                .filter_map(Value::as_map)
-                .map(|raw| Notification { raw: raw.clone() })
-                .collect()
+        let query_type = match metadata::query_type(&end) {
+            Some("r") => Some(QueryType::ReadOnly),
+            Some("rw") => Some(QueryType::ReadWrite),
+            Some("w") => Some(QueryType::WriteOnly),
+            Some("s") => Some(QueryType::SchemaWrite),
+            Some(other) => {
+                return Err(Error::Protocol(format!(
+                    "the server sent the unknown query type {other:?} in a summary \
+                     (known: \"r\", \"rw\", \"w\", \"s\"); a newer driver may know it"
+                )));
+            }
+            None => match end.get("type") {
+                Some(other) => {
+                    return Err(Error::Protocol(format!(
+                        "the server sent the query type as {other:?}, not as text"
+                    )));
+                }
+                None => None,
+            },
         };
-        ResultSummary {
+        let statuses = StatusSource {
+            notifications: end.remove("notifications"),
+            statuses: end.remove("statuses"),
+            version: server.protocol_version,
+            had_key: metadata::fields(run).is_some_and(|fields| !fields.is_empty()),
+            had_record,
+        };
+        Ok(ResultSummary {
             query,
             parameters,
-            query_type: match metadata::query_type(end) {
-                Some("r") => Some(QueryType::ReadOnly),
-                Some("rw") => Some(QueryType::ReadWrite),
-                Some("w") => Some(QueryType::WriteOnly),
-                Some("s") => Some(QueryType::SchemaWrite),
-                _ => None,
-            },
-            counters: metadata::stats(end)
+            query_type,
+            counters: metadata::stats(&end)
                 .map(Counters::from_stats)
                 .unwrap_or_default(),
-            plan: metadata::plan(end).cloned(),
-            profile: metadata::profile(end).cloned(),
-            notifications: notifications(metadata::notifications(end)),
-            gql_status_objects: notifications(metadata::statuses(end)),
+            plan: metadata::plan(&end).cloned(),
+            profile: metadata::profile(&end).cloned(),
             result_available_after: millis(metadata::t_first(run)),
-            result_consumed_after: millis(metadata::t_last(end)),
+            result_consumed_after: millis(metadata::t_last(&end)),
             server,
-            database: metadata::db(end).map(str::to_owned),
-        }
+            database: metadata::db(&end).map(str::to_owned),
+            statuses,
+        })
+    }
+
+    /// The notifications (the Python driver's `summary_notifications`, with its
+    /// `notifications`' `None`): the server's `notifications` if it sent that list (also when
+    /// empty), else the GQL status objects that carry a Neo4j code (Bolt 5.6+); `None` when the
+    /// server sent no `notifications` and no status is a notification.
+    ///
+    /// Built on each call from the summary's raw data; keep the result if you need it twice.
+    pub fn notifications(&self) -> Option<Vec<Notification>> {
+        self.statuses.notifications()
+    }
+
+    /// The GQL status objects: the server's `statuses` (Bolt 5.6+) as sent, or — for older
+    /// servers — made from the notifications plus one status for the result (`00000` success,
+    /// `02000` no data, `00001` omitted result), no data first, then warnings, success and
+    /// informational (see [the module docs](crate::notification) for the rules). Never empty on
+    /// servers before Bolt 5.6.
+    ///
+    /// Built on each call from the summary's raw data; keep the result if you need it twice.
+    pub fn gql_status_objects(&self) -> Vec<GqlStatusObject> {
+        self.statuses.gql_status_objects()
     }
 }
 

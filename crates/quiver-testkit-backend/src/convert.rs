@@ -5,7 +5,10 @@ use quiver_tokio::value::{
     Date, DateTime, DateTimeZoneId, Duration, LocalDateTime, LocalTime, Node, Path, Point2D,
     Point3D, Relationship, Time,
 };
-use quiver_tokio::{Counters, Map, PackStr, Record, ResultSummary, ServerInfo, Value};
+use quiver_tokio::{
+    Counters, GqlStatusObject, InputPosition, Map, Notification, PackStr, Record, ResultSummary,
+    ServerInfo, Value,
+};
 use serde_json::{Value as Json, json};
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
@@ -486,6 +489,47 @@ fn counters_json(c: &Counters) -> Json {
     })
 }
 
+fn position_json(position: &InputPosition) -> Json {
+    json!({"column": position.column, "offset": position.offset, "line": position.line})
+}
+
+/// A notification as TestKit's full notification (`Feature:API:Driver:NotificationsConfig`).
+fn notification_json(notification: &Notification) -> Json {
+    let mut json = json!({
+        "title": notification.title,
+        "code": notification.code,
+        "description": notification.description,
+        "severityLevel": notification.severity_level.as_str(),
+        "category": notification.category.as_str(),
+        "severity": notification.raw_severity_level,
+        "rawCategory": notification.raw_category,
+        "rawSeverityLevel": notification.raw_severity_level,
+    });
+    if let Some(position) = &notification.position {
+        json["position"] = position_json(position);
+    }
+    json
+}
+
+/// A GQL status object: plain JSON, except for the Cypher-typed diagnostic record.
+fn gql_status_object_json(status: &GqlStatusObject) -> Result<Json, String> {
+    Ok(json!({
+        "isNotification": status.is_notification,
+        "gqlStatus": status.gql_status,
+        "statusDescription": status.status_description,
+        "rawClassification": status.raw_classification,
+        "classification": status.classification.as_str(),
+        "rawSeverity": status.raw_severity,
+        "severity": status.severity.as_str(),
+        "diagnosticRecord": status
+            .diagnostic_record
+            .iter()
+            .map(|(k, v)| Ok((k.as_str().to_owned(), value_to_json(v)?)))
+            .collect::<Result<serde_json::Map<_, _>, String>>()?,
+        "position": status.position.as_ref().map(position_json),
+    }))
+}
+
 /// `Summary` data.
 pub(crate) fn summary_json(summary: &ResultSummary) -> Result<Json, String> {
     use quiver_tokio::QueryType;
@@ -496,25 +540,25 @@ pub(crate) fn summary_json(summary: &ResultSummary) -> Result<Json, String> {
         QueryType::SchemaWrite => "s",
         _ => "unknown",
     });
-    // Quiver's summary keeps notifications as a list, so "the server sent none" and "the server
-    // sent an empty list" look alike; TestKit expects null for the former (see FINDINGS.md).
-    let notifications = if summary.notifications.is_empty() {
-        Json::Null
-    } else {
-        Json::Array(
-            summary
-                .notifications
-                .iter()
-                .map(|n| plain_map(&n.raw))
-                .collect(),
-        )
+    // As the Python driver's backend: no notifications is `null` before Bolt 5.5 and `[]` on
+    // GQL-aware servers.
+    let notifications = match summary.notifications() {
+        Some(list) => Json::Array(list.iter().map(notification_json).collect()),
+        None if summary.server.protocol_version >= (5, 5) => json!([]),
+        None => Json::Null,
     };
+    let gql_status_objects: Vec<Json> = summary
+        .gql_status_objects()
+        .iter()
+        .map(gql_status_object_json)
+        .collect::<Result<_, _>>()?;
     let millis = |d: Option<std::time::Duration>| d.map(|d| d.as_millis() as u64);
     Ok(json!({
         "serverInfo": server_info_json(&summary.server),
         "counters": counters_json(&summary.counters),
         "database": summary.database,
         "notifications": notifications,
+        "gqlStatusObjects": gql_status_objects,
         "plan": summary.plan.as_ref().map(plain_map),
         "profile": summary.profile.as_ref().map(plain_map),
         "query": {

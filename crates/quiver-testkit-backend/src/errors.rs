@@ -4,9 +4,10 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use quiver_tokio::{Error, ServerError};
+use quiver_tokio::{Error, GqlError, GqlErrorClassification, Map, ServerError};
 use serde_json::{Value as Json, json};
 
+use crate::convert::value_to_json;
 use crate::protocol::response;
 
 /// Per-connection state shared by the connection task and its session tasks (one thread).
@@ -80,30 +81,69 @@ pub(crate) fn error_type(error: &Error) -> &'static str {
     }
 }
 
-fn classification(raw: Option<&str>) -> &'static str {
-    match raw {
-        Some("CLIENT_ERROR") => "CLIENT_ERROR",
-        Some("TRANSIENT_ERROR") => "TRANSIENT_ERROR",
-        Some("DATABASE_ERROR") => "DATABASE_ERROR",
-        _ => "UNKNOWN",
-    }
+/// A diagnostic record as TestKit wants it: a JSON object of Cypher-typed values. A value the
+/// backend cannot encode (none a server sends) is reported as its display text.
+fn diagnostic_record_json(record: &Map) -> Json {
+    Json::Object(
+        record
+            .iter()
+            .map(|(key, value)| {
+                let json = value_to_json(value)
+                    .unwrap_or_else(|_| json!({"name": "CypherString", "data": {"value": value.to_string()}}));
+                (key.as_str().to_owned(), json)
+            })
+            .collect(),
+    )
 }
 
-/// The GQL part of a server error (also used for its causes).
-fn gql_json(server: &ServerError) -> Json {
+/// The GQL fields of a server error or of one of its causes.
+fn gql_fields(
+    message: &str,
+    gql_status: &str,
+    description: &str,
+    classification: GqlErrorClassification,
+    raw_classification: Option<&str>,
+    diagnostic_record: &Map,
+    cause: Option<&GqlError>,
+) -> Json {
     json!({
-        "msg": server.message,
-        "gqlStatus": server.gql_status,
-        "statusDescription": server.description,
-        // Quiver keeps the diagnostic record only as text (see FINDINGS.md), and TestKit wants
-        // a map of Cypher values; null is the honest answer.
-        "diagnosticRecord": null,
-        "classification": classification(server.classification.as_deref()),
-        "rawClassification": server.classification,
-        "cause": server.cause.as_deref().map(gql_json).map(|data| json!({
-            "name": "GqlError", "data": data,
-        })),
+        "msg": message,
+        "gqlStatus": gql_status,
+        "statusDescription": description,
+        "diagnosticRecord": diagnostic_record_json(diagnostic_record),
+        "classification": classification.as_str(),
+        "rawClassification": raw_classification,
+        "cause": cause.map(cause_json),
     })
+}
+
+/// A cause as TestKit's `GqlError`.
+fn cause_json(cause: &GqlError) -> Json {
+    json!({
+        "name": "GqlError",
+        "data": gql_fields(
+            &cause.message,
+            &cause.gql_status,
+            &cause.description,
+            cause.classification,
+            cause.raw_classification.as_deref(),
+            &cause.diagnostic_record,
+            cause.cause.as_deref(),
+        ),
+    })
+}
+
+/// The GQL part of a server error.
+fn gql_json(server: &ServerError) -> Json {
+    gql_fields(
+        &server.message,
+        &server.gql_status,
+        &server.description,
+        server.classification,
+        server.raw_classification.as_deref(),
+        &server.diagnostic_record,
+        server.cause.as_deref(),
+    )
 }
 
 fn driver_error_data(id: &str, error: &Error) -> Json {
@@ -143,6 +183,17 @@ mod tests {
         assert_eq!(data["retryable"], true);
         assert_eq!(data["errorType"], "ServerError");
         assert_eq!(data["classification"], "UNKNOWN");
+        assert_eq!(data["rawClassification"], Json::Null);
+        // Before Bolt 5.7: the Python driver's defaults.
+        assert_eq!(data["gqlStatus"], "50N42");
+        assert_eq!(
+            data["statusDescription"],
+            "error: general processing exception - unexpected error. deadlock"
+        );
+        assert_eq!(
+            data["diagnosticRecord"]["OPERATION_CODE"],
+            json!({"name": "CypherString", "data": {"value": "0"}})
+        );
         // The suite can hand a server error back any number of times.
         let id = data["id"].as_str().unwrap();
         assert!(shared.take_error(id).is_some());

@@ -12,6 +12,7 @@ pub(crate) const FEATURES: &[&str] = &[
     "Feature:API:Driver.ExecuteQuery",
     "Feature:API:Driver:GetServerInfo",
     "Feature:API:Driver.IsEncrypted",
+    "Feature:API:Driver:NotificationsConfig",
     "Feature:API:Driver.SupportsSessionAuth",
     "Feature:API:Driver.VerifyConnectivity",
     "Feature:API:Liveness.Check",
@@ -20,6 +21,8 @@ pub(crate) const FEATURES: &[&str] = &[
     "Feature:API:Result.Single",
     "Feature:API:RetryableExceptions",
     "Feature:API:SSLSchemes",
+    "Feature:API:Session:NotificationsConfig",
+    "Feature:API:Summary:GqlStatusObjects",
     "Feature:API:Type.Spatial",
     // Auth tokens
     "Feature:Auth:Bearer",
