@@ -165,10 +165,7 @@ impl<R: Runtime> BoltConnection<R> {
                 Event::Ready { .. } => break,
                 Event::Failure { failure, .. } => {
                     // The server info is not filled in before HELLO succeeds.
-                    let version = conn
-                        .bolt
-                        .version()
-                        .map_or((0, 0), |v| (v.major, v.minor));
+                    let version = conn.bolt.version().map_or((0, 0), |v| (v.major, v.minor));
                     return Err(server_error(*failure, version));
                 }
                 _ => {}

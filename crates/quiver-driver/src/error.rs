@@ -230,7 +230,8 @@ impl fmt::Display for GqlErrorClassification {
 pub const UNKNOWN_GQL_STATUS: &str = "50N42";
 /// The status description that goes with [`UNKNOWN_GQL_STATUS`].
 pub const UNKNOWN_GQL_DESCRIPTION: &str = "error: general processing exception - unexpected error";
-const UNKNOWN_GQL_MESSAGE: &str = "50N42: Unexpected error has occurred. See debug log for details.";
+const UNKNOWN_GQL_MESSAGE: &str =
+    "50N42: Unexpected error has occurred. See debug log for details.";
 const UNKNOWN_NEO4J_CODE: &str = "Neo.DatabaseError.General.UnknownError";
 const UNKNOWN_MESSAGE: &str = "An unknown error occurred";
 
@@ -238,7 +239,11 @@ const UNKNOWN_MESSAGE: &str = "An unknown error occurred";
 /// them out, as the official drivers do): `OPERATION` `""`, `OPERATION_CODE` `"0"`,
 /// `CURRENT_SCHEMA` `"/"`.
 pub(crate) fn fill_default_diagnostic_record(record: &mut Map) {
-    for (key, value) in [("OPERATION", ""), ("OPERATION_CODE", "0"), ("CURRENT_SCHEMA", "/")] {
+    for (key, value) in [
+        ("OPERATION", ""),
+        ("OPERATION_CODE", "0"),
+        ("CURRENT_SCHEMA", "/"),
+    ] {
         if record.get(key).is_none() {
             record.insert(key, Value::String(value.into()));
         }
@@ -295,7 +300,9 @@ impl GqlError {
             classification: GqlErrorClassification::from_raw(failure.classification.as_deref()),
             raw_classification: failure.classification,
             diagnostic_record,
-            cause: failure.cause.map(|cause| Box::new(GqlError::from_cause(*cause))),
+            cause: failure
+                .cause
+                .map(|cause| Box::new(GqlError::from_cause(*cause))),
         }
     }
 }
@@ -397,7 +404,9 @@ impl ServerError {
             classification: GqlErrorClassification::from_raw(failure.classification.as_deref()),
             raw_classification: failure.classification,
             diagnostic_record,
-            cause: failure.cause.map(|cause| Box::new(GqlError::from_cause(*cause))),
+            cause: failure
+                .cause
+                .map(|cause| Box::new(GqlError::from_cause(*cause))),
         }
     }
 
@@ -510,5 +519,172 @@ mod tests {
         };
         assert!(!unknown.is_retryable());
         assert!(unknown.to_string().contains("not retried"));
+    }
+
+    fn text(value: &str) -> Value {
+        Value::String(value.into())
+    }
+
+    fn gql_failure(message: Option<&str>, record: &[(&str, Value)]) -> Failure {
+        let mut diagnostic_record = Map::new();
+        for (key, value) in record {
+            diagnostic_record.insert(*key, value.clone());
+        }
+        Failure {
+            code: "Neo.ClientError.User.Uncool".into(),
+            message: message.map(str::to_owned),
+            gql_status: Some("01N00".into()),
+            description: Some("cool class - mediocre subclass".into()),
+            classification: diagnostic_record
+                .get("_classification")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            diagnostic_record,
+            cause: None,
+        }
+    }
+
+    fn defaults() -> Map {
+        let mut record = Map::new();
+        fill_default_diagnostic_record(&mut record);
+        record
+    }
+
+    #[test]
+    fn before_bolt_5_7_errors_get_the_python_gql_defaults() {
+        let mut failure = gql_failure(Some("Sever ain't cool with this!"), &[]);
+        failure.gql_status = None;
+        failure.description = None;
+        let error = ServerError::from_failure(failure, false);
+        assert_eq!(error.code, "Neo.ClientError.User.Uncool");
+        assert_eq!(error.gql_status, "50N42");
+        assert_eq!(
+            error.description,
+            "error: general processing exception - unexpected error. Sever ain't cool with this!"
+        );
+        assert_eq!(error.classification, GqlErrorClassification::Unknown);
+        assert_eq!(error.raw_classification, None);
+        assert_eq!(error.diagnostic_record, defaults());
+        assert!(error.cause.is_none());
+        assert_eq!(
+            error,
+            ServerError::new(error.code.clone(), error.message.clone())
+        );
+        // A missing code or message: the Python driver's placeholders.
+        let mut bare = gql_failure(None, &[]);
+        bare.code = String::new();
+        let bare = ServerError::from_failure(bare, false);
+        assert_eq!(bare.code, "Neo.DatabaseError.General.UnknownError");
+        assert_eq!(bare.message, "An unknown error occurred");
+        assert_eq!(bare.kind(), ServerErrorKind::Database);
+    }
+
+    #[test]
+    fn bolt_5_7_errors_keep_the_server_fields_and_fill_the_record() {
+        let record = [
+            ("_classification", text("CLIENT_ERROR")),
+            ("OPERATION", Value::Null),
+            ("_status_parameters", Value::Integer(1)),
+        ];
+        let error = ServerError::from_failure(gql_failure(Some("m"), &record), true);
+        assert_eq!(
+            (error.gql_status.as_str(), error.message.as_str()),
+            ("01N00", "m")
+        );
+        assert_eq!(error.description, "cool class - mediocre subclass");
+        assert_eq!(error.classification, GqlErrorClassification::ClientError);
+        assert_eq!(error.raw_classification.as_deref(), Some("CLIENT_ERROR"));
+        // Present entries are kept even when odd (OPERATION = null), missing ones filled in.
+        assert_eq!(error.diagnostic_record.get("OPERATION"), Some(&Value::Null));
+        assert_eq!(
+            error.diagnostic_record.get("OPERATION_CODE"),
+            Some(&text("0"))
+        );
+        assert_eq!(
+            error.diagnostic_record.get("CURRENT_SCHEMA"),
+            Some(&text("/"))
+        );
+        assert_eq!(error.diagnostic_record.len(), 5);
+        let made_up = gql_failure(Some("m"), &[("_classification", text("SECURITY_ERROR"))]);
+        let made_up = ServerError::from_failure(made_up, true);
+        assert_eq!(made_up.classification, GqlErrorClassification::Unknown);
+        assert_eq!(
+            made_up.raw_classification.as_deref(),
+            Some("SECURITY_ERROR")
+        );
+        assert!(made_up.to_string().contains("GQL status 01N00"));
+    }
+
+    #[test]
+    fn bolt_5_7_errors_missing_a_gql_field_get_all_the_defaults() {
+        let error = ServerError::from_failure(gql_failure(None, &[]), true);
+        assert_eq!(error.gql_status, "50N42");
+        assert_eq!(error.message, "An unknown error occurred");
+        assert_eq!(
+            error.description,
+            "error: general processing exception - unexpected error"
+        );
+        assert_eq!(error.code, "Neo.ClientError.User.Uncool");
+        assert_eq!(error.diagnostic_record, defaults());
+    }
+
+    #[test]
+    fn the_cause_chain_is_kept_with_its_own_defaults() {
+        let mut inner = gql_failure(None, &[]);
+        inner.code = String::new();
+        let mut middle = gql_failure(
+            Some("middle"),
+            &[("_classification", text("TRANSIENT_ERROR"))],
+        );
+        middle.gql_status = Some("42I06".into());
+        middle.cause = Some(Box::new(inner));
+        let mut top = gql_failure(Some("top"), &[]);
+        top.cause = Some(Box::new(middle));
+        let error = ServerError::from_failure(top, true);
+        let causes: Vec<&GqlError> = error.causes().collect();
+        assert_eq!(causes.len(), 2);
+        assert_eq!(causes[0].gql_status, "42I06");
+        assert_eq!(causes[0].message, "middle");
+        assert_eq!(
+            causes[0].classification,
+            GqlErrorClassification::TransientError
+        );
+        assert_eq!(
+            causes[0].diagnostic_record.get("CURRENT_SCHEMA"),
+            Some(&text("/"))
+        );
+        // A cause without a message: the Python driver's unknown-error placeholders.
+        assert_eq!(causes[1].gql_status, "50N42");
+        assert_eq!(
+            causes[1].message,
+            "50N42: Unexpected error has occurred. See debug log for details."
+        );
+        assert_eq!(causes[1].diagnostic_record, defaults());
+        assert!(error.has_gql_status("42I06") && error.has_gql_status("01N00"));
+        assert!(!error.has_gql_status("22000"));
+        // The chain is the std error source chain too.
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("GQL error 42I06: middle"));
+        // Before 5.7 there are no causes.
+        let mut old = gql_failure(Some("old"), &[]);
+        old.cause = Some(Box::new(gql_failure(Some("ignored"), &[])));
+        assert!(ServerError::from_failure(old, false).cause.is_none());
+    }
+
+    #[test]
+    fn gql_classifications_parse_leniently() {
+        for (raw, parsed) in [
+            ("CLIENT_ERROR", GqlErrorClassification::ClientError),
+            ("DATABASE_ERROR", GqlErrorClassification::DatabaseError),
+            ("TRANSIENT_ERROR", GqlErrorClassification::TransientError),
+        ] {
+            assert_eq!(GqlErrorClassification::from_raw(Some(raw)), parsed);
+            assert_eq!(parsed.as_str(), raw);
+        }
+        assert_eq!(
+            GqlErrorClassification::from_raw(Some("client_error")),
+            GqlErrorClassification::Unknown
+        );
+        assert_eq!(GqlErrorClassification::from_raw(None).as_str(), "UNKNOWN");
     }
 }

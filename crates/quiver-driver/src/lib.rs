@@ -116,15 +116,15 @@ pub use error::{
     Error, GqlError, GqlErrorClassification, Result, ServerError, ServerErrorKind,
     UNKNOWN_GQL_DESCRIPTION, UNKNOWN_GQL_STATUS,
 };
+pub use notification::{
+    GqlStatusObject, InputPosition, Notification, NotificationCategory, NotificationClassification,
+    NotificationSeverity,
+};
 pub use record::{ConversionError, FromValue, Record};
 pub use result::{EagerResult, RecordStream};
 pub use runtime::{ConnectTarget, Runtime};
 pub use serde::{SerdeError, from_value, to_params, to_value};
 pub use session::{Query, Session, SessionConfig, Transaction, TransactionConfig};
-pub use notification::{
-    GqlStatusObject, InputPosition, Notification, NotificationCategory,
-    NotificationClassification, NotificationSeverity,
-};
 pub use summary::{Counters, QueryType, ResultSummary, ServerInfo};
 pub use tls::{ClientCertificate, TrustedCertificates};
 

@@ -395,7 +395,10 @@ fn enrich_status(status: &Value, version: (u8, u8)) -> Value {
     let mut map = map.clone();
     if version >= (5, 5) {
         if version == (5, 5) {
-            let description = map.get("status_description").cloned().unwrap_or(Value::Null);
+            let description = map
+                .get("status_description")
+                .cloned()
+                .unwrap_or(Value::Null);
             map.insert("description", description);
         }
         if map.get("diagnostic_record").is_none() {
@@ -479,12 +482,395 @@ impl StatusSource {
                 .collect();
         }
         let mut objects: Vec<GqlStatusObject> = match &self.notifications {
-            Some(Value::List(list)) => list.iter().map(GqlStatusObject::from_notification).collect(),
+            Some(Value::List(list)) => list
+                .iter()
+                .map(GqlStatusObject::from_notification)
+                .collect(),
             _ => Vec::new(),
         };
-        objects.push(GqlStatusObject::result_status(self.had_key, self.had_record));
+        objects.push(GqlStatusObject::result_status(
+            self.had_key,
+            self.had_record,
+        ));
         // Stable, so statuses of equal precedence keep the server's order.
         objects.sort_by_key(|status| Reverse(status.precedence()));
         objects
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(text: &str) -> Value {
+        Value::String(text.into())
+    }
+
+    fn map(entries: &[(&str, Value)]) -> Value {
+        let mut map = Map::new();
+        for (key, value) in entries {
+            map.insert(*key, value.clone());
+        }
+        Value::Map(map)
+    }
+
+    fn position(line: i64) -> Value {
+        map(&[
+            ("offset", Value::Integer(8)),
+            ("line", Value::Integer(line)),
+            ("column", Value::Integer(9)),
+        ])
+    }
+
+    /// A legacy notification as Neo4j 5.x before Bolt 5.6 sends it.
+    fn legacy(severity: &str, category: &str, line: i64) -> Value {
+        map(&[
+            ("severity", s(severity)),
+            ("category", s(category)),
+            ("description", s(&format!("description {line}"))),
+            (
+                "code",
+                s(&format!("Neo.ClientNotification.Statement.X{line}")),
+            ),
+            ("position", position(line)),
+            ("title", s(&format!("title {line}"))),
+        ])
+    }
+
+    fn source(notifications: Option<Value>, statuses: Option<Value>) -> StatusSource {
+        StatusSource {
+            notifications,
+            statuses,
+            version: (5, 4),
+            had_key: true,
+            had_record: true,
+        }
+    }
+
+    fn default_record() -> Map {
+        let mut record = Map::new();
+        fill_default_diagnostic_record(&mut record);
+        record
+    }
+
+    #[test]
+    fn severities_and_categories_parse_like_the_python_driver() {
+        for (raw, parsed) in [
+            ("WARNING", NotificationSeverity::Warning),
+            ("INFORMATION", NotificationSeverity::Information),
+        ] {
+            assert_eq!(NotificationSeverity::from_raw(Some(raw)), parsed);
+            assert_eq!(parsed.as_str(), raw);
+        }
+        for unknown in [Some("OFF"), Some("warning"), Some(""), None] {
+            assert_eq!(
+                NotificationSeverity::from_raw(unknown),
+                NotificationSeverity::Unknown
+            );
+        }
+        let all = [
+            NotificationCategory::Hint,
+            NotificationCategory::Unrecognized,
+            NotificationCategory::Unsupported,
+            NotificationCategory::Performance,
+            NotificationCategory::Deprecation,
+            NotificationCategory::Generic,
+            NotificationCategory::Security,
+            NotificationCategory::Topology,
+            NotificationCategory::Schema,
+        ];
+        for category in all {
+            assert_eq!(
+                NotificationCategory::from_raw(Some(category.as_str())),
+                category
+            );
+        }
+        for unknown in [Some("ANYCAT"), Some("hint"), None] {
+            assert_eq!(
+                NotificationCategory::from_raw(unknown),
+                NotificationCategory::Unknown
+            );
+        }
+        assert_eq!(NotificationCategory::Unknown.to_string(), "UNKNOWN");
+    }
+
+    #[test]
+    fn notifications_tell_none_sent_from_an_empty_list() {
+        assert_eq!(source(None, None).notifications(), None);
+        assert_eq!(
+            source(Some(Value::List(vec![])), None).notifications(),
+            Some(vec![])
+        );
+        // Not a list: none (and no fallback to the statuses).
+        assert_eq!(source(Some(s("x")), None).notifications(), None);
+        // Statuses without a notification among them: none, not an empty list.
+        let success = map(&[
+            ("gql_status", s("00000")),
+            ("status_description", s("note: successful completion")),
+        ]);
+        assert_eq!(
+            source(None, Some(Value::List(vec![success]))).notifications(),
+            None
+        );
+    }
+
+    #[test]
+    fn legacy_notifications_are_typed_leniently() {
+        let list = Value::List(vec![
+            legacy("WARNING", "PERFORMANCE", 1),
+            map(&[("severity", s("ANYTHING")), ("code", Value::Integer(3))]),
+            s("not a map"),
+        ]);
+        let notifications = source(Some(list), None).notifications().unwrap();
+        assert_eq!(notifications.len(), 3);
+        let first = &notifications[0];
+        assert_eq!(first.code, "Neo.ClientNotification.Statement.X1");
+        assert_eq!(first.title, "title 1");
+        assert_eq!(first.description, "description 1");
+        assert_eq!(first.severity_level, NotificationSeverity::Warning);
+        assert_eq!(first.raw_severity_level, "WARNING");
+        assert_eq!(first.category, NotificationCategory::Performance);
+        assert_eq!(first.raw_category, "PERFORMANCE");
+        assert_eq!(
+            first.position,
+            Some(InputPosition {
+                offset: 8,
+                line: 1,
+                column: 9
+            })
+        );
+        let second = &notifications[1];
+        assert_eq!(second.severity_level, NotificationSeverity::Unknown);
+        assert_eq!(second.raw_severity_level, "ANYTHING");
+        assert_eq!(
+            (second.code.as_str(), second.raw_category.as_str()),
+            ("", "")
+        );
+        assert_eq!(second.category, NotificationCategory::Unknown);
+        assert_eq!(second.position, None);
+        assert_eq!(notifications[2].code, "");
+        assert!(notifications[2].raw.is_empty());
+    }
+
+    #[test]
+    fn a_position_needs_three_integers() {
+        assert!(InputPosition::from_value(Some(&position(1))).is_some());
+        let with_bool = map(&[
+            ("offset", Value::Boolean(true)),
+            ("line", Value::Integer(1)),
+            ("column", Value::Integer(1)),
+        ]);
+        assert_eq!(InputPosition::from_value(Some(&with_bool)), None);
+        let partial = map(&[("line", Value::Integer(1)), ("column", Value::Integer(1))]);
+        assert_eq!(InputPosition::from_value(Some(&partial)), None);
+        assert_eq!(InputPosition::from_value(Some(&Value::Integer(1))), None);
+    }
+
+    #[test]
+    fn without_statuses_the_result_status_is_filled_in() {
+        for (had_key, had_record, status, description) in [
+            (true, true, "00000", "note: successful completion"),
+            (true, false, "02000", "note: no data"),
+            (
+                false,
+                false,
+                "00001",
+                "note: successful completion - omitted result",
+            ),
+        ] {
+            let objects = StatusSource {
+                had_key,
+                had_record,
+                ..source(None, None)
+            }
+            .gql_status_objects();
+            assert_eq!(objects.len(), 1);
+            let object = &objects[0];
+            assert_eq!(object.gql_status, status);
+            assert_eq!(object.status_description, description);
+            assert!(!object.is_notification);
+            assert_eq!(object.position, None);
+            assert_eq!(object.raw_classification, None);
+            assert_eq!(object.classification, NotificationCategory::Unknown);
+            assert_eq!(object.raw_severity, None);
+            assert_eq!(object.severity, NotificationSeverity::Unknown);
+            assert_eq!(object.diagnostic_record, default_record());
+        }
+    }
+
+    #[test]
+    fn without_statuses_notifications_become_statuses_in_python_order() {
+        let list = Value::List(vec![
+            legacy("WARNING", "HINT", 1),
+            legacy("INFORMATION", "HINT", 2),
+            legacy("WARNING", "HINT", 3),
+            legacy("INFORMATION", "HINT", 4),
+        ]);
+        let objects = source(Some(list.clone()), None).gql_status_objects();
+        let order: Vec<(&str, Option<i64>)> = objects
+            .iter()
+            .map(|o| (o.gql_status.as_str(), o.position.map(|p| p.line)))
+            .collect();
+        // Warnings, then the success, then informational; equal ones keep the server's order.
+        assert_eq!(
+            order,
+            [
+                ("01N42", Some(1)),
+                ("01N42", Some(3)),
+                ("00000", None),
+                ("03N42", Some(2)),
+                ("03N42", Some(4)),
+            ]
+        );
+        let warning = &objects[0];
+        assert!(warning.is_notification);
+        assert_eq!(warning.status_description, "description 1");
+        assert_eq!(warning.raw_severity.as_deref(), Some("WARNING"));
+        assert_eq!(warning.classification, NotificationCategory::Hint);
+        let mut record = default_record();
+        record.insert("_classification", s("HINT"));
+        record.insert("_severity", s("WARNING"));
+        record.insert("_position", position(1));
+        assert_eq!(warning.diagnostic_record, record);
+        // No data comes before a warning.
+        let no_data = StatusSource {
+            had_record: false,
+            ..source(Some(list), None)
+        }
+        .gql_status_objects();
+        assert_eq!(no_data[0].gql_status, "02000");
+        assert_eq!(no_data[1].gql_status, "01N42");
+    }
+
+    #[test]
+    fn notifications_missing_fields_get_the_python_defaults() {
+        let warning = map(&[("severity", s("WARNING")), ("description", s(""))]);
+        let bare = map(&[]);
+        let odd = map(&[("severity", s("BANANA")), ("category", Value::Integer(1))]);
+        let objects =
+            source(Some(Value::List(vec![warning, bare, odd])), None).gql_status_objects();
+        assert_eq!(objects[0].gql_status, "01N42");
+        assert_eq!(objects[0].status_description, "warn: unknown warning");
+        let bare = &objects[2];
+        assert_eq!(bare.gql_status, "03N42");
+        assert_eq!(bare.status_description, "info: unknown notification");
+        assert_eq!(bare.raw_severity, None);
+        assert_eq!(bare.raw_classification, None);
+        assert_eq!(bare.position, None);
+        assert_eq!(bare.diagnostic_record, default_record());
+        assert!(bare.is_notification);
+        let odd = &objects[3];
+        assert_eq!(odd.gql_status, "03N42");
+        assert_eq!(odd.severity, NotificationSeverity::Unknown);
+        assert_eq!(odd.raw_severity.as_deref(), Some("BANANA"));
+        // A category that is not text: kept in the record, but no classification.
+        assert_eq!(odd.raw_classification, None);
+        assert_eq!(
+            odd.diagnostic_record.get("_classification"),
+            Some(&Value::Integer(1))
+        );
+    }
+
+    fn gql_status(status: &str, code: Option<&str>, record: Option<Value>) -> Value {
+        let mut entries = vec![
+            ("gql_status", s(status)),
+            ("status_description", s(&format!("described {status}"))),
+            ("description", s("the notification description")),
+            ("title", s("a title")),
+        ];
+        if let Some(code) = code {
+            entries.push(("neo4j_code", s(code)));
+        }
+        if let Some(record) = record {
+            entries.push(("diagnostic_record", record));
+        }
+        map(&entries)
+    }
+
+    #[test]
+    fn statuses_are_taken_as_sent_with_default_diagnostic_entries() {
+        let record = map(&[
+            ("OPERATION", s("SOME_OP")),
+            ("_severity", s("WARNING")),
+            ("_classification", s("ANYCAT")),
+            ("_position", position(2)),
+            ("_🤡", s("🎈")),
+        ]);
+        let statuses = Value::List(vec![
+            gql_status(
+                "01N01",
+                Some("Neo.ClientNotification.Foo.Bar"),
+                Some(record),
+            ),
+            gql_status("00000", None, None),
+            gql_status("03N01", Some(""), Some(s("not a map"))),
+            s("garbage"),
+        ]);
+        let objects = StatusSource {
+            version: (5, 6),
+            ..source(None, Some(statuses))
+        }
+        .gql_status_objects();
+        let order: Vec<&str> = objects.iter().map(|o| o.gql_status.as_str()).collect();
+        assert_eq!(order, ["01N01", "00000", "03N01", ""], "the server's order");
+        let warning = &objects[0];
+        assert!(warning.is_notification);
+        assert_eq!(warning.status_description, "described 01N01");
+        assert_eq!(warning.severity, NotificationSeverity::Warning);
+        assert_eq!(warning.classification, NotificationCategory::Unknown);
+        assert_eq!(warning.raw_classification.as_deref(), Some("ANYCAT"));
+        assert_eq!(warning.position.map(|p| p.line), Some(2));
+        assert_eq!(
+            warning.diagnostic_record.get("OPERATION"),
+            Some(&s("SOME_OP"))
+        );
+        assert_eq!(
+            warning.diagnostic_record.get("OPERATION_CODE"),
+            Some(&s("0"))
+        );
+        assert_eq!(warning.diagnostic_record.get("_🤡"), Some(&s("🎈")));
+        assert_eq!(objects[1].diagnostic_record, default_record());
+        assert!(!objects[1].is_notification);
+        // An empty neo4j_code is no notification; a diagnostic record that is not a map is empty.
+        assert!(!objects[2].is_notification);
+        assert!(objects[2].diagnostic_record.is_empty());
+        assert_eq!(objects[3].status_description, "");
+    }
+
+    #[test]
+    fn with_statuses_the_notifications_are_those_with_a_code() {
+        let record = map(&[
+            ("_severity", s("WARNING")),
+            ("_classification", s("GENERIC")),
+            ("_position", position(1)),
+        ]);
+        let statuses = Value::List(vec![
+            gql_status("02000", None, None),
+            gql_status(
+                "01N01",
+                Some("Neo.ClientNotification.Foo.Bar"),
+                Some(record),
+            ),
+        ]);
+        let at = |version| {
+            StatusSource {
+                version,
+                ..source(None, Some(statuses.clone()))
+            }
+            .notifications()
+            .unwrap()
+        };
+        let notifications = at((5, 6));
+        assert_eq!(notifications.len(), 1);
+        let notification = &notifications[0];
+        assert_eq!(notification.code, "Neo.ClientNotification.Foo.Bar");
+        assert_eq!(notification.title, "a title");
+        assert_eq!(notification.description, "the notification description");
+        assert_eq!(notification.severity_level, NotificationSeverity::Warning);
+        assert_eq!(notification.category, NotificationCategory::Generic);
+        assert_eq!(notification.raw_category, "GENERIC");
+        assert_eq!(notification.position.map(|p| p.column), Some(9));
+        // Bolt 5.5 statuses have no separate notification description.
+        assert_eq!(at((5, 5))[0].description, "described 01N01");
     }
 }

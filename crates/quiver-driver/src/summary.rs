@@ -239,4 +239,59 @@ mod tests {
         let c = Counters::from_stats(&stats);
         assert!(!c.contains_updates && c.contains_system_updates);
     }
+
+    fn server(protocol_version: (u8, u8)) -> ServerInfo {
+        ServerInfo {
+            address: "localhost:7687".into(),
+            agent: "Neo4j/5.26.0".into(),
+            protocol_version,
+        }
+    }
+
+    #[test]
+    fn an_unknown_query_type_is_a_protocol_error() {
+        for bad in [Value::String("wr".into()), Value::Integer(1)] {
+            let mut end = Map::new();
+            end.insert("type", bad);
+            let result = ResultSummary::new(
+                String::new(),
+                Map::new(),
+                &Map::new(),
+                end,
+                server((4, 4)),
+                false,
+            );
+            assert!(matches!(result, Err(Error::Protocol(_))), "{result:?}");
+        }
+        let mut end = Map::new();
+        end.insert("type", Value::String("s".into()));
+        let summary = ResultSummary::new(
+            String::new(),
+            Map::new(),
+            &Map::new(),
+            end,
+            server((4, 4)),
+            false,
+        )
+        .unwrap();
+        assert_eq!(summary.query_type, Some(QueryType::SchemaWrite));
+    }
+
+    #[test]
+    fn notifications_and_statuses_come_from_the_end_of_the_stream() {
+        let mut run = Map::new();
+        run.insert("fields", Value::List(vec![Value::String("n".into())]));
+        let mut end = Map::new();
+        end.insert("notifications", Value::List(vec![]));
+        let summary =
+            ResultSummary::new(String::new(), Map::new(), &run, end, server((5, 4)), false)
+                .unwrap();
+        assert_eq!(summary.notifications(), Some(vec![]));
+        let statuses = summary.gql_status_objects();
+        assert_eq!(statuses.len(), 1);
+        assert_eq!(
+            statuses[0].gql_status, "02000",
+            "columns but no record: no data"
+        );
+    }
 }

@@ -88,8 +88,9 @@ fn diagnostic_record_json(record: &Map) -> Json {
         record
             .iter()
             .map(|(key, value)| {
-                let json = value_to_json(value)
-                    .unwrap_or_else(|_| json!({"name": "CypherString", "data": {"value": value.to_string()}}));
+                let json = value_to_json(value).unwrap_or_else(
+                    |_| json!({"name": "CypherString", "data": {"value": value.to_string()}}),
+                );
                 (key.as_str().to_owned(), json)
             })
             .collect(),

@@ -244,3 +244,180 @@ async fn per_session_auth_switches_users_on_a_pooled_connection() {
         "one connection, re-authenticated in place"
     );
 }
+
+#[tokio::test]
+async fn real_notifications_and_gql_statuses_are_typed() {
+    use quiver_tokio::{NotificationCategory, NotificationSeverity};
+
+    let driver = driver().await;
+    let version = driver.get_server_info().await.unwrap().protocol_version;
+    let mut session = driver.session();
+    let label = label("no_such_label");
+
+    // An unknown label: a warning, and no data.
+    let summary = session
+        .run(format!("MATCH (n:{label}) RETURN n"))
+        .await
+        .unwrap()
+        .consume()
+        .await
+        .unwrap();
+    let notifications = summary
+        .notifications()
+        .expect("the server reported a notification");
+    let warning = notifications
+        .iter()
+        .find(|n| n.code == "Neo.ClientNotification.Statement.UnknownLabelWarning")
+        .unwrap_or_else(|| panic!("no unknown-label warning in {notifications:?}"));
+    assert_eq!(warning.severity_level, NotificationSeverity::Warning);
+    assert_eq!(warning.raw_severity_level, "WARNING");
+    assert_eq!(warning.category, NotificationCategory::Unrecognized);
+    let position = warning.position.expect("the warning points into the query");
+    assert_eq!(
+        (position.line, position.column, position.offset),
+        (1, 10, 9)
+    );
+    let statuses = summary.gql_status_objects();
+    assert_eq!(
+        statuses[0].gql_status, "02000",
+        "no data comes first: {statuses:?}"
+    );
+    assert!(!statuses[0].is_notification);
+    let status = statuses
+        .iter()
+        .find(|s| s.is_notification)
+        .expect("the warning as a GQL status");
+    if version >= (5, 6) {
+        assert_eq!(status.gql_status, "01N50");
+        assert!(
+            status
+                .status_description
+                .starts_with("warn: label does not exist")
+        );
+    } else {
+        assert_eq!(
+            status.gql_status, "01N42",
+            "filled in from the notification"
+        );
+    }
+    assert_eq!(status.severity, NotificationSeverity::Warning);
+    assert_eq!(status.classification, NotificationCategory::Unrecognized);
+    assert_eq!(status.raw_classification.as_deref(), Some("UNRECOGNIZED"));
+    assert_eq!(status.position, Some(position));
+    for key in ["OPERATION", "OPERATION_CODE", "CURRENT_SCHEMA", "_severity"] {
+        assert!(
+            status.diagnostic_record.contains_key(key),
+            "{key} missing from {:?}",
+            status.diagnostic_record
+        );
+    }
+
+    // A cartesian product: informational, after the success status.
+    let summary = session
+        .run("MATCH (a), (b) RETURN count(*) AS c")
+        .await
+        .unwrap()
+        .consume()
+        .await
+        .unwrap();
+    let statuses = summary.gql_status_objects();
+    assert_eq!(statuses[0].gql_status, "00000", "{statuses:?}");
+    let cartesian = statuses
+        .iter()
+        .find(|s| s.is_notification)
+        .expect("the cartesian product notification");
+    assert!(cartesian.gql_status.starts_with("03"), "{cartesian:?}");
+    assert_eq!(cartesian.severity, NotificationSeverity::Information);
+    assert_eq!(cartesian.classification, NotificationCategory::Performance);
+    let notifications = summary.notifications().unwrap();
+    assert_eq!(
+        notifications[0].code,
+        "Neo.ClientNotification.Statement.CartesianProduct"
+    );
+
+    // A plain query: no notifications (`None`, the server sent none) and one success status.
+    let summary = session
+        .run("RETURN 1 AS one")
+        .await
+        .unwrap()
+        .consume()
+        .await
+        .unwrap();
+    assert_eq!(summary.notifications(), None);
+    let statuses = summary.gql_status_objects();
+    assert_eq!(statuses.len(), 1, "{statuses:?}");
+    assert_eq!(statuses[0].gql_status, "00000");
+}
+
+#[tokio::test]
+async fn real_failures_carry_their_gql_fields() {
+    use quiver_tokio::GqlErrorClassification;
+
+    let driver = driver().await;
+    let version = driver.get_server_info().await.unwrap().protocol_version;
+    let mut session = driver.session();
+    let failure = |result: Result<quiver_tokio::ResultSummary, quiver_tokio::Error>| {
+        let error = result.expect_err("the query must fail");
+        error
+            .as_server_error()
+            .cloned()
+            .unwrap_or_else(|| panic!("not a server error: {error}"))
+    };
+
+    // Neo4j 5.26 answers a division by zero with GQLSTATUS 50N42 and no diagnostic record: the
+    // driver fills in the default one.
+    let result = match session.run("RETURN 1/0 AS x").await {
+        Ok(stream) => stream.consume().await,
+        Err(e) => Err(e),
+    };
+    let error = failure(result);
+    assert_eq!(error.code, "Neo.ClientError.Statement.ArithmeticError");
+    assert_eq!(error.message, "/ by zero");
+    assert_eq!(error.gql_status, "50N42");
+    assert!(
+        error
+            .description
+            .starts_with("error: general processing exception - unexpected error. "),
+        "{}",
+        error.description
+    );
+    assert_eq!(error.classification, GqlErrorClassification::Unknown);
+    let text = |key: &str| {
+        error
+            .diagnostic_record
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    assert_eq!(text("OPERATION").as_deref(), Some(""));
+    assert_eq!(text("OPERATION_CODE").as_deref(), Some("0"));
+    assert_eq!(text("CURRENT_SCHEMA").as_deref(), Some("/"));
+
+    // A negative LIMIT: a real GQL error (42001) with a classification, a position and a cause.
+    let result = match session.run("MATCH (n) RETURN n LIMIT -1").await {
+        Ok(stream) => stream.consume().await,
+        Err(e) => Err(e),
+    };
+    let error = failure(result);
+    assert_eq!(error.code, "Neo.ClientError.Statement.SyntaxError");
+    if version < (5, 7) {
+        assert_eq!(error.gql_status, "50N42", "no GQL errors before Bolt 5.7");
+        return;
+    }
+    assert_eq!(error.gql_status, "42001");
+    assert_eq!(
+        error.description,
+        "error: syntax error or access rule violation - invalid syntax"
+    );
+    assert_eq!(error.classification, GqlErrorClassification::ClientError);
+    assert_eq!(error.raw_classification.as_deref(), Some("CLIENT_ERROR"));
+    assert!(error.diagnostic_record.contains_key("_position"));
+    assert!(error.diagnostic_record.contains_key("OPERATION_CODE"));
+    let cause = error.cause.as_deref().expect("a GQL cause");
+    assert_eq!(cause.gql_status, "42N31");
+    assert!(error.has_gql_status("42N31"));
+    assert_eq!(
+        std::error::Error::source(&error).map(ToString::to_string),
+        Some(format!("GQL error 42N31: {}", cause.message))
+    );
+}
