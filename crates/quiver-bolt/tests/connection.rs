@@ -550,6 +550,21 @@ fn success_metadata_readers() {
         Some("42I06")
     );
     assert!(failure.to_string().contains("42001"));
+    assert_eq!(failure.message.as_deref(), Some("m"));
+    let cause = failure.cause.as_ref().unwrap();
+    assert_eq!(cause.message.as_deref(), Some("inner"));
+    assert_eq!(cause.description, None, "the cause sent no description");
+    // No message (or one that is not text): `None`, so that drivers can tell it from "".
+    let f = support::vmap(&support::literal::parse(
+        r#"{"code": "Neo.DatabaseError.General.UnknownError", "gql_status": 5}"#,
+    ));
+    let failure = Failure::from_metadata(&f);
+    assert_eq!(failure.message, None);
+    assert_eq!(failure.gql_status, None);
+    assert!(failure.diagnostic_record.is_empty());
+    assert!(failure.to_string().contains("(no message)"));
+    let f = support::vmap(&support::literal::parse(r#"{"code": "C", "message": ""}"#));
+    assert_eq!(Failure::from_metadata(&f).message.as_deref(), Some(""));
 }
 
 #[test]
