@@ -74,6 +74,11 @@ pub struct ConnectionConfig {
     pub notifications: NotificationFilter,
     /// Ask Bolt 4.4 servers for UTC date-times (`patch_bolt: ["utc"]`, default true).
     pub utc_patch: bool,
+    /// Deliver records as [`Event::RawRecord`](crate::Event::RawRecord) (validated, decoded on
+    /// access) instead of [`Event::Record`](crate::Event::Record) (decoded into `Vec<Value>`
+    /// on arrival). Default false. A driver that reads a few fields of many rows saves building
+    /// a value tree per row; the validation is the same, so hostile bytes are refused either way.
+    pub raw_records: bool,
 }
 
 impl Default for ConnectionConfig {
@@ -91,6 +96,7 @@ impl Default for ConnectionConfig {
             routing: None,
             notifications: NotificationFilter::default(),
             utc_patch: true,
+            raw_records: false,
         }
     }
 }
@@ -134,6 +140,11 @@ impl ConnectionConfig {
     /// Sets [`utc_patch`](Self::utc_patch).
     pub fn with_utc_patch(mut self, utc_patch: bool) -> Self {
         self.utc_patch = utc_patch;
+        self
+    }
+    /// Sets [`raw_records`](Self::raw_records).
+    pub fn with_raw_records(mut self, raw_records: bool) -> Self {
+        self.raw_records = raw_records;
         self
     }
 }

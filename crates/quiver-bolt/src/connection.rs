@@ -10,6 +10,7 @@ use crate::config::ConnectionConfig;
 use crate::error::BoltError;
 use crate::message::{self, Response, tag};
 use crate::metadata::{self, Failure, ServerInfo};
+use crate::record::RawRecord;
 use crate::request::{Hello, Request};
 use crate::value::{Map, Value, ValueContext};
 use crate::version::{self, HandshakeReply, Version};
@@ -68,6 +69,14 @@ pub enum Event {
         id: RequestId,
         /// The values.
         fields: Vec<Value>,
+    },
+    /// One record of a PULL, validated but not decoded (instead of [`Event::Record`] when
+    /// [`ConnectionConfig::raw_records`] is set).
+    RawRecord {
+        /// The PULL this record answers.
+        id: RequestId,
+        /// The fields.
+        record: RawRecord,
     },
     /// A request succeeded. Read the metadata with the functions in [`crate::metadata`].
     Success {
@@ -450,6 +459,23 @@ impl Connection {
         Ok(())
     }
 
+    /// A RECORD answers the PULL at the front of the queue (which stays there until its SUCCESS).
+    fn push_record(&mut self, event: impl FnOnce(RequestId) -> Event) -> Result<(), BoltError> {
+        match self.pending.front() {
+            Some(Pending {
+                id,
+                kind: Kind::Pull { .. },
+            }) => {
+                let id = *id;
+                self.events.push_back(event(id));
+                Ok(())
+            }
+            _ => Err(BoltError::protocol(
+                "a RECORD arrived while no PULL was waiting",
+            )),
+        }
+    }
+
     fn negotiated(&mut self, version: Version) -> Result<(), BoltError> {
         self.version = Some(version);
         self.ctx = ValueContext::for_version(version.major, version.minor, false);
@@ -461,28 +487,21 @@ impl Connection {
     }
 
     fn process_message(&mut self, message: Bytes) -> Result<(), BoltError> {
-        let response = message::decode_response(message, &self.ctx)?;
-        if let Response::Record(fields) = response {
-            return match self.pending.front() {
-                Some(Pending {
-                    id,
-                    kind: Kind::Pull { .. },
-                }) => {
-                    self.events.push_back(Event::Record { id: *id, fields });
-                    Ok(())
-                }
-                _ => Err(BoltError::protocol(
-                    "a RECORD arrived while no PULL was waiting",
-                )),
-            };
-        }
+        let response = message::decode_response(message, &self.ctx, self.config.raw_records)?;
+        let response = match response {
+            Response::Record(fields) => return self.push_record(|id| Event::Record { id, fields }),
+            Response::RawRecord(record) => {
+                return self.push_record(|id| Event::RawRecord { id, record });
+            }
+            response => response,
+        };
         let Some(Pending { id, kind }) = self.pending.pop_front() else {
             return Err(BoltError::protocol(
                 "a response arrived while no request was waiting",
             ));
         };
         match response {
-            Response::Record(_) => {} // handled above
+            Response::Record(_) | Response::RawRecord(_) => {} // handled above
             Response::Success(metadata) => self.on_success(id, kind, metadata)?,
             Response::Failure(metadata) => {
                 let failure = Box::new(Failure::from_metadata(&metadata));

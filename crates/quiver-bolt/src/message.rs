@@ -7,6 +7,7 @@ use quiver_packstream::{Decoder, encode};
 
 use crate::config::{ConnectionConfig, NotificationFilter};
 use crate::error::BoltError;
+use crate::record::RawRecord;
 use crate::request::{AccessMode, AuthToken, Route, TxExtra};
 use crate::value::{self, Map, PackStr, Value, ValueContext, ValueError};
 use crate::version::Version;
@@ -225,6 +226,7 @@ pub(crate) fn write_run(
 pub(crate) enum Response {
     Success(Map),
     Record(Vec<Value>),
+    RawRecord(RawRecord),
     Ignored,
     Failure(Map),
 }
@@ -234,10 +236,20 @@ fn dec(e: impl Into<ValueError>) -> BoltError {
 }
 
 /// Decodes one complete response message.
-pub(crate) fn decode_response(message: Bytes, ctx: &ValueContext) -> Result<Response, BoltError> {
+/// With `raw_records`, a RECORD is validated and kept as bytes ([`RawRecord`]).
+pub(crate) fn decode_response(
+    message: Bytes,
+    ctx: &ValueContext,
+    raw_records: bool,
+) -> Result<Response, BoltError> {
     let mut decoder = Decoder::new(message);
     let (tag, len) = decoder.read_struct_header().map_err(dec)?;
     let response = match (tag, len) {
+        (tag::RECORD, 1) if raw_records => {
+            let n = decoder.read_list_header().map_err(dec)?;
+            // Checks the trailing bytes itself.
+            return Ok(Response::RawRecord(RawRecord::read(decoder, n, ctx)?));
+        }
         (tag::RECORD, 1) => {
             let n = decoder.read_list_header().map_err(dec)?;
             let mut fields = Vec::with_capacity(decoder.prealloc(n, 1));

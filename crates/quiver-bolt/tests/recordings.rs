@@ -62,8 +62,16 @@ fn load() -> Vec<Recording> {
 
 /// Replays `rec`, feeding the server reads in the given pieces; returns the events.
 fn replay(rec: &Recording, resplit: impl Fn(&[u8]) -> Vec<Vec<u8>>) -> Vec<Event> {
+    replay_with(rec, scenarios::config(), resplit)
+}
+
+fn replay_with(
+    rec: &Recording,
+    config: ConnectionConfig,
+    resplit: impl Fn(&[u8]) -> Vec<Vec<u8>>,
+) -> Vec<Event> {
     let now = Instant::now();
-    let mut conn = Connection::new(scenarios::config(), now);
+    let mut conn = Connection::new(config, now);
     let mut lines = rec.lines.iter();
     let mut events = Vec::new();
     for round in scenarios::rounds(&rec.user) {
@@ -200,4 +208,34 @@ fn recordings_replay_at_every_split_and_byte_by_byte() {
             assert_eq!(events, whole, "{}: split at {split}", rec.name);
         }
     }
+}
+
+/// With `raw_records`, every recorded stream gives the same events, with each record's fields
+/// decoded on access equal to the eagerly decoded ones, field by field and all at once.
+#[test]
+fn raw_records_decode_to_the_same_values() {
+    let mut compared = 0;
+    for rec in &load() {
+        let eager = replay(rec, |read| vec![read.to_vec()]);
+        let raw = replay_with(rec, scenarios::config().with_raw_records(true), |read| {
+            vec![read.to_vec()]
+        });
+        assert_eq!(eager.len(), raw.len(), "{}", rec.name);
+        for (eager, raw) in eager.iter().zip(&raw) {
+            match (eager, raw) {
+                (Event::Record { id, fields }, Event::RawRecord { id: raw_id, record }) => {
+                    assert_eq!(id, raw_id, "{}", rec.name);
+                    assert_eq!(&record.decode(), fields, "{}", rec.name);
+                    assert_eq!(record.len(), fields.len());
+                    for (i, field) in fields.iter().enumerate() {
+                        assert_eq!(record.field(i).as_ref(), Some(field), "{}", rec.name);
+                    }
+                    assert_eq!(record.field(fields.len()), None);
+                    compared += 1;
+                }
+                (eager, raw) => assert_eq!(eager, raw, "{}", rec.name),
+            }
+        }
+    }
+    assert!(compared > 10, "only {compared} records in the recordings");
 }

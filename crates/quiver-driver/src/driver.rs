@@ -82,7 +82,9 @@ impl<R: Runtime> Driver<R> {
             &config.trusted_certificates,
             config.client_certificate.as_ref(),
         )?;
+        // Records are validated on arrival and decoded field by field as the user reads them.
         let bolt = ConnectionConfig::default()
+            .with_raw_records(true)
             .with_user_agent(config.user_agent.clone())
             .with_bolt_agent(BoltAgent::default())
             .with_max_message_size(config.max_message_size)

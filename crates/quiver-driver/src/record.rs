@@ -1,8 +1,9 @@
 //! Records and typed access to their values.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
+use quiver_bolt::RawRecord;
 use quiver_bolt::value::{
     Date, DateTime, Duration, LocalDateTime, LocalTime, Map, Node, PackStr, Path, Point2D, Point3D,
     Relationship, Time, Value,
@@ -11,15 +12,42 @@ use quiver_bolt::value::{
 use crate::error::{Error, Result};
 
 /// One row of a result: values by key or by index.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Records from the server arrive validated but undecoded: [`get`](Self::get) and
+/// [`get_at`](Self::get_at) decode just the value asked for, while the methods that hand out
+/// `&Value`s ([`values`](Self::values), [`value`](Self::value), [`iter`](Self::iter), …) decode
+/// the whole row once and keep it.
+#[derive(Clone)]
 pub struct Record {
     keys: Arc<[PackStr]>,
-    values: Vec<Value>,
+    fields: Fields,
+}
+
+#[derive(Clone)]
+enum Fields {
+    Decoded(Vec<Value>),
+    Raw {
+        raw: RawRecord,
+        decoded: OnceLock<Vec<Value>>,
+    },
 }
 
 impl Record {
     pub(crate) fn new(keys: Arc<[PackStr]>, values: Vec<Value>) -> Self {
-        Record { keys, values }
+        Record {
+            keys,
+            fields: Fields::Decoded(values),
+        }
+    }
+
+    pub(crate) fn from_raw(keys: Arc<[PackStr]>, raw: RawRecord) -> Self {
+        Record {
+            keys,
+            fields: Fields::Raw {
+                raw,
+                decoded: OnceLock::new(),
+            },
+        }
     }
 
     /// The column names.
@@ -29,33 +57,55 @@ impl Record {
 
     /// The values, in column order.
     pub fn values(&self) -> &[Value] {
-        &self.values
+        match &self.fields {
+            Fields::Decoded(values) => values,
+            Fields::Raw { raw, decoded } => decoded.get_or_init(|| raw.decode()),
+        }
     }
 
     /// The values, owned.
     pub fn into_values(self) -> Vec<Value> {
-        self.values
+        match self.fields {
+            Fields::Decoded(values) => values,
+            Fields::Raw { raw, decoded } => decoded.into_inner().unwrap_or_else(|| raw.decode()),
+        }
     }
 
     /// Number of values.
     pub fn len(&self) -> usize {
-        self.values.len()
+        match &self.fields {
+            Fields::Decoded(values) => values.len(),
+            Fields::Raw { raw, .. } => raw.len(),
+        }
     }
 
     /// Whether the record has no values.
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.len() == 0
     }
 
     /// The value of column `key`, untyped.
     pub fn value(&self, key: &str) -> Option<&Value> {
         let index = self.keys.iter().position(|k| k.as_str() == key)?;
-        self.values.get(index)
+        self.values().get(index)
     }
 
     /// The value at `index`, untyped.
     pub fn value_at(&self, index: usize) -> Option<&Value> {
-        self.values.get(index)
+        self.values().get(index)
+    }
+
+    /// Convert the value at `index` without decoding the rest of an undecoded record.
+    fn convert_at<T: FromValue>(
+        &self,
+        index: usize,
+    ) -> Option<std::result::Result<T, ConversionError>> {
+        match &self.fields {
+            Fields::Raw { raw, decoded } if decoded.get().is_none() => {
+                raw.field(index).map(|value| T::from_value(&value))
+            }
+            _ => self.values().get(index).map(T::from_value),
+        }
     }
 
     /// The value of column `key` converted to `T`.
@@ -63,30 +113,35 @@ impl Record {
     /// Fails with [`Error::Conversion`] when the key does not exist or the value has another type;
     /// use `Option<T>` for columns that may be null.
     pub fn get<T: FromValue>(&self, key: &str) -> Result<T> {
-        let value = self.value(key).ok_or_else(|| {
-            let keys: Vec<&str> = self.keys.iter().map(PackStr::as_str).collect();
-            Error::Conversion(format!(
-                "the record has no key `{key}` (its keys: {keys:?})"
-            ))
-        })?;
-        T::from_value(value).map_err(|e| e.in_column(key))
+        let converted = self
+            .keys
+            .iter()
+            .position(|k| k.as_str() == key)
+            .and_then(|index| self.convert_at(index))
+            .ok_or_else(|| {
+                let keys: Vec<&str> = self.keys.iter().map(PackStr::as_str).collect();
+                Error::Conversion(format!(
+                    "the record has no key `{key}` (its keys: {keys:?})"
+                ))
+            })?;
+        converted.map_err(|e| e.in_column(key))
     }
 
     /// The value at `index` converted to `T`.
     pub fn get_at<T: FromValue>(&self, index: usize) -> Result<T> {
-        let value = self.values.get(index).ok_or_else(|| {
+        let converted = self.convert_at(index).ok_or_else(|| {
             Error::Conversion(format!(
                 "index {index} is out of range: the record has {} values",
                 self.len()
             ))
         })?;
-        T::from_value(value).map_err(|e| e.in_column(&index.to_string()))
+        converted.map_err(|e| e.in_column(&index.to_string()))
     }
 
     /// Deserialize the record (as a map from its keys to its values, or as a tuple/sequence of its
     /// values) into `T`; strings can borrow from the record.
     pub fn to<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T> {
-        crate::serde::from_pairs(&self.keys, &self.values)
+        crate::serde::from_pairs(&self.keys, self.values())
     }
 
     /// Key/value pairs, in column order.
@@ -94,7 +149,7 @@ impl Record {
         self.keys
             .iter()
             .map(PackStr::as_str)
-            .zip(self.values.iter())
+            .zip(self.values().iter())
     }
 
     /// The record as a map from key to value.
@@ -102,8 +157,24 @@ impl Record {
         self.keys
             .iter()
             .cloned()
-            .zip(self.values.iter().cloned())
+            .zip(self.values().iter().cloned())
             .collect()
+    }
+}
+
+impl std::fmt::Debug for Record {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Record")
+            .field("keys", &self.keys)
+            .field("values", &self.values())
+            .finish()
+    }
+}
+
+/// Records are equal when their keys and values are (decoded or not).
+impl PartialEq for Record {
+    fn eq(&self, other: &Self) -> bool {
+        self.keys == other.keys && self.values() == other.values()
     }
 }
 
@@ -257,6 +328,55 @@ mod tests {
                 Value::Null,
             ],
         )
+    }
+
+    /// The same record as the server would send it: through a Bolt 5.0 connection with
+    /// `raw_records`, undecoded.
+    fn raw_record() -> Record {
+        use bytes::BytesMut;
+        use quiver_bolt::chunk::write_chunked;
+        use quiver_bolt::value::{ValueContext, encode_value};
+        use quiver_bolt::{AuthToken, Connection, ConnectionConfig, Event, Hello, Request};
+        let now = std::time::Instant::now();
+        let mut conn = Connection::new(ConnectionConfig::default().with_raw_records(true), now);
+        conn.handle_input(&[0, 0, 0, 5], now).unwrap();
+        conn.send(Request::Hello(Hello::new(AuthToken::none())))
+            .unwrap();
+        conn.send(Request::run("RETURN 1", Map::new())).unwrap();
+        conn.send(Request::pull_all()).unwrap();
+        let mut input = BytesMut::new();
+        write_chunked(&[0xB1, 0x70, 0xA0], &mut input); // HELLO
+        write_chunked(&[0xB1, 0x70, 0xA0], &mut input); // RUN
+        let mut message = vec![0xB1, 0x71];
+        let ctx = ValueContext::for_version(5, 0, false);
+        encode_value(&mut message, &Value::List(record().into_values()), &ctx).unwrap();
+        write_chunked(&message, &mut input);
+        conn.handle_input(&input, now).unwrap();
+        while let Some(event) = conn.poll_event() {
+            if let Event::RawRecord { record: raw, .. } = event {
+                return Record::from_raw(record().keys.clone(), raw);
+            }
+        }
+        panic!("no record");
+    }
+
+    #[test]
+    fn raw_records_read_like_decoded_ones() {
+        let (raw, decoded) = (raw_record(), record());
+        // Field by field, before anything is decoded as a whole…
+        assert_eq!(raw.get::<i64>("n").unwrap(), 300);
+        assert_eq!(raw.get_at::<String>(1).unwrap(), "x");
+        assert_eq!(raw.get::<Vec<i64>>("l").unwrap(), vec![1, 2]);
+        assert_eq!(raw.len(), 4);
+        let err = raw.get::<String>("n").unwrap_err().to_string();
+        assert!(err.contains("expected STRING, found INTEGER"), "{err}");
+        assert!(raw.get_at::<i64>(4).is_err());
+        // …and whole.
+        assert_eq!(raw, decoded);
+        assert_eq!(raw.values(), decoded.values());
+        assert_eq!(raw.get::<i64>("n").unwrap(), 300);
+        assert_eq!(raw.to_map(), decoded.to_map());
+        assert_eq!(raw.clone().into_values(), decoded.into_values());
     }
 
     #[test]

@@ -224,6 +224,10 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
                 }
             };
             match event {
+                Event::RawRecord { id: got, record } if got == id => {
+                    self.buffer
+                        .push_back(Record::from_raw(self.keys.clone(), record));
+                }
                 Event::Record { id: got, fields } if got == id => {
                     self.had_record = true;
                     self.buffer

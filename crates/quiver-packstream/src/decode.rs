@@ -207,6 +207,17 @@ impl Decoder {
         self.input.slice(self.pos.min(self.input.len())..)
     }
 
+    /// The not yet consumed input, borrowed (for a fast pre-scan by a layer above).
+    pub fn remaining_input(&self) -> &[u8] {
+        self.input.get(self.pos..).unwrap_or_default()
+    }
+
+    /// The whole input, given back without copying (the position is dropped): for a layer that
+    /// validated a value with this decoder and keeps its bytes.
+    pub fn into_input(self) -> Bytes {
+        self.input
+    }
+
     /// The next marker byte, without consuming it.
     pub fn peek_marker(&self) -> Result<u8, DecodeError> {
         self.input

@@ -96,8 +96,9 @@ fn main() {
         });
         let mut session = driver.session();
         // Warm up both clients and the server's JIT before measuring anything.
-        raw.run(2000);
-        for _ in 0..2000 {
+        let warm_up = if rounds > 0 { 2000 } else { 0 };
+        raw.run(warm_up);
+        for _ in 0..warm_up {
             session.run("RETURN 1").await.unwrap().consume().await.unwrap();
         }
         // Raw and Quiver alternate, so that server warm-up and machine noise hit both alike.

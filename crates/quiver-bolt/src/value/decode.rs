@@ -24,6 +24,13 @@ pub fn decode_map(dec: &mut Decoder, ctx: &ValueContext) -> Result<Map, ValueErr
     ValueDecoder::new(dec, ctx).map_body(len, 1)
 }
 
+/// Checks the next value as [`decode_value`] would, without building it: the same tokens, UTF-8,
+/// depth accounting and structure checks (structures are decoded and dropped), so a value that
+/// passes is one `decode_value` decodes without error. Lists, maps and scalars allocate nothing.
+pub(crate) fn validate_value(dec: &mut Decoder, ctx: &ValueContext) -> Result<(), ValueError> {
+    ValueDecoder::new(dec, ctx).validate(0)
+}
+
 struct ValueDecoder<'a> {
     dec: &'a mut Decoder,
     ctx: &'a ValueContext,
@@ -81,6 +88,42 @@ impl<'a> ValueDecoder<'a> {
     fn value(&mut self, depth: usize) -> Result<Value, ValueError> {
         let token = self.dec.next_token()?;
         self.value_from_token(token, depth)
+    }
+
+    /// Mirrors [`value`](Self::value) + [`value_from_token`](Self::value_from_token) step for
+    /// step (same depth checks), building nothing but structures.
+    fn validate(&mut self, depth: usize) -> Result<(), ValueError> {
+        // Scalars (and their errors) are the same whether skipped or read; skipping builds no
+        // string slices.
+        if !matches!(self.dec.peek_marker()?, 0x90..=0xBF | 0xD4..=0xD6 | 0xD8..=0xDA) {
+            self.dec.skip_value()?;
+            return Ok(());
+        }
+        match self.dec.next_token()? {
+            Token::List { len } => {
+                self.check_depth(depth + 1)?;
+                for _ in 0..len {
+                    self.validate(depth + 1)?;
+                }
+            }
+            Token::Map { len } => {
+                self.check_depth(depth + 1)?;
+                for _ in 0..len {
+                    self.dec.read_str()?;
+                    self.validate(depth + 1)?;
+                }
+            }
+            Token::Structure { tag, len } => {
+                self.structure(tag, len, depth + 1)?;
+            }
+            Token::Null
+            | Token::Boolean(_)
+            | Token::Integer(_)
+            | Token::Float(_)
+            | Token::String(_)
+            | Token::Bytes(_) => {}
+        }
+        Ok(())
     }
 
     fn value_from_token(&mut self, token: Token, depth: usize) -> Result<Value, ValueError> {

@@ -73,6 +73,7 @@ use quiver_packstream::{DecodeError, EncodeError};
 
 #[cfg(feature = "chrono")]
 pub use chrono_conv::ChronoConversionError;
+pub(crate) use decode::validate_value;
 pub use decode::{decode_map, decode_value};
 pub use encode::{encode_map, encode_value};
 pub use graph::{Node, Path, Relationship, Segment, Segments, UnboundRelationship};
