@@ -15,13 +15,14 @@
 
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 use quiver_bolt::value::Map;
 use quiver_bolt::{
     AuthToken, BoltError, Connection, ConnectionConfig, Event, Failure, Hello, Request, RequestId,
-    ServerState,
+    ServerState, TelemetryApi,
 };
 
 use crate::auth::AuthManager;
@@ -63,7 +64,12 @@ pub(crate) struct BoltConnection<R: Runtime> {
     pub(crate) server: Arc<ServerInfo>,
     /// The token this connection is authenticated with.
     pub(crate) auth: AuthToken,
-    pub(crate) telemetry: bool,
+    /// TELEMETRY may be sent: the driver allows it, the server asked for it (`telemetry.enabled`
+    /// hint) and speaks Bolt 5.4+.
+    telemetry: bool,
+    /// The TELEMETRY in flight whose SUCCESS someone waits to hear about (a transaction
+    /// function sends it only until one attempt's got through).
+    telemetry_ack: Option<(RequestId, Arc<AtomicBool>)>,
     pub(crate) created: Instant,
     pub(crate) last_used: Instant,
     read_timeout: Option<Duration>,
@@ -150,6 +156,7 @@ impl<R: Runtime> BoltConnection<R> {
             }),
             auth: auth.clone(),
             telemetry: false,
+            telemetry_ack: None,
             created: now,
             last_used: now,
             // The connection timeout covers TCP (and TLS) only; the Bolt handshake and HELLO are
@@ -172,7 +179,10 @@ impl<R: Runtime> BoltConnection<R> {
             }
         }
         if let Some(info) = conn.bolt.server_info() {
-            conn.telemetry = settings.telemetry && info.telemetry_enabled;
+            // The hint means nothing before Bolt 5.4 (no TELEMETRY message there).
+            conn.telemetry = settings.telemetry
+                && info.telemetry_enabled
+                && (info.version.major, info.version.minor) >= (5, 4);
             conn.server = Arc::new(ServerInfo {
                 address: authority,
                 agent: info.agent.clone(),
@@ -200,6 +210,22 @@ impl<R: Runtime> BoltConnection<R> {
     /// Queue a request (sent with the next flush; [`next_event`](Self::next_event) flushes).
     pub(crate) fn send(&mut self, request: Request) -> Result<RequestId> {
         self.bolt.send(request).map_err(|e| self.bolt_error(e))
+    }
+
+    /// Queue a TELEMETRY message naming the API in use (sent with the next flush, pipelined with
+    /// the work it describes), if telemetry is on for this connection; `acked` is set when the
+    /// server answers it with SUCCESS.
+    pub(crate) fn send_telemetry(
+        &mut self,
+        api: TelemetryApi,
+        acked: Option<&Arc<AtomicBool>>,
+    ) -> Result<()> {
+        if !self.telemetry {
+            return Ok(());
+        }
+        let id = self.send(Request::Telemetry(api))?;
+        self.telemetry_ack = acked.map(|flag| (id, flag.clone()));
+        Ok(())
     }
 
     /// Tell the server the connection is closing (GOODBYE, no answer expected). Failures are
@@ -247,6 +273,15 @@ impl<R: Runtime> BoltConnection<R> {
                     Event::Failure { id, failure } => {
                         self.last_failure = Some((*failure).clone());
                         Ok(Event::Failure { id, failure })
+                    }
+                    Event::Success { id, metadata } => {
+                        if let Some((telemetry, acked)) = &self.telemetry_ack {
+                            if *telemetry == id {
+                                acked.store(true, Ordering::Relaxed);
+                                self.telemetry_ack = None;
+                            }
+                        }
+                        Ok(Event::Success { id, metadata })
                     }
                     event => Ok(event),
                 };

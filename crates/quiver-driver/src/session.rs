@@ -1,6 +1,7 @@
 //! Sessions, transactions and transaction functions.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -286,7 +287,7 @@ impl<R: Runtime> Session<R> {
         let extra = self.extra(self.config.default_access_mode, &query.config, &sent);
         let fetch_size = self.fetch_size;
         let mut conn = self.connection().await?;
-        send_telemetry(&mut conn, TelemetryApi::AutoCommit)?;
+        conn.send_telemetry(TelemetryApi::AutoCommit, None)?;
         self.conn = Some(conn);
         let run = Run {
             query: query.text,
@@ -316,7 +317,7 @@ impl<R: Runtime> Session<R> {
         self.begin(
             self.config.default_access_mode,
             TransactionConfig::default(),
-            TelemetryApi::UnmanagedTransaction,
+            Telemetry::Always(TelemetryApi::UnmanagedTransaction),
         )
         .await
     }
@@ -329,7 +330,7 @@ impl<R: Runtime> Session<R> {
         self.begin(
             self.config.default_access_mode,
             config,
-            TelemetryApi::UnmanagedTransaction,
+            Telemetry::Always(TelemetryApi::UnmanagedTransaction),
         )
         .await
     }
@@ -338,12 +339,19 @@ impl<R: Runtime> Session<R> {
         &mut self,
         mode: AccessMode,
         config: TransactionConfig,
-        api: TelemetryApi,
+        telemetry: Telemetry<'_>,
     ) -> Result<Transaction<R>> {
         let sent = self.bookmarks.to_send();
         let extra = self.extra(mode, &config, &sent);
         let mut conn = self.connection().await?;
-        send_telemetry(&mut conn, api)?;
+        match telemetry {
+            Telemetry::Always(api) => conn.send_telemetry(api, None)?,
+            Telemetry::UntilAcknowledged(api, acked) => {
+                if !acked.load(Ordering::Relaxed) {
+                    conn.send_telemetry(api, Some(acked))?;
+                }
+            }
+        }
         let begin = conn.send(Request::Begin(extra))?;
         Ok(Transaction {
             core: Some(TxCore {
@@ -454,8 +462,13 @@ impl<R: Runtime> Session<R> {
         Fut: Future<Output = Result<T>>,
     {
         let mut retry = self.retry_state();
+        // TELEMETRY goes with each attempt until the server acknowledged one (as the official
+        // drivers do): a retry after a lost connection reports the API use again, a retry after
+        // a failed transaction does not.
+        let telemetry_acked = Arc::new(AtomicBool::new(false));
         loop {
-            let error = match self.begin(mode, config.clone(), api).await {
+            let telemetry = Telemetry::UntilAcknowledged(api, &telemetry_acked);
+            let error = match self.begin(mode, config.clone(), telemetry).await {
                 Ok(mut tx) => {
                     // The transaction comes back here when the work drops it.
                     let home = Arc::new(Mutex::new(None));
@@ -528,11 +541,11 @@ impl<R: Runtime> Session<R> {
         query: Query,
     ) -> Result<EagerResult> {
         let mut retry = self.retry_state();
+        let telemetry_acked = Arc::new(AtomicBool::new(false));
         loop {
-            let error = match self
-                .begin(mode, config.clone(), TelemetryApi::DriverLevel)
-                .await
-            {
+            let telemetry =
+                Telemetry::UntilAcknowledged(TelemetryApi::DriverLevel, &telemetry_acked);
+            let error = match self.begin(mode, config.clone(), telemetry).await {
                 Ok(mut tx) => {
                     let eager = match tx.run(query.clone()).await {
                         Ok(result) => result.into_eager().await,
@@ -609,14 +622,14 @@ impl<R: Runtime> Session<R> {
     }
 }
 
-fn send_telemetry<R: Runtime>(conn: &mut PooledConnection<R>, api: TelemetryApi) -> Result<()> {
-    if conn.telemetry {
-        conn.send(Request::Telemetry(api))?;
-        // Once per connection is enough for the server's usage statistics, and keeps the hot
-        // path free of an extra message.
-        conn.telemetry = false;
-    }
-    Ok(())
+/// When a transaction's BEGIN is preceded by TELEMETRY (if the connection has telemetry on).
+#[derive(Clone, Copy)]
+enum Telemetry<'a> {
+    /// Every time (`begin_transaction`).
+    Always(TelemetryApi),
+    /// Until the server acknowledged one of the attempts' (transaction functions and
+    /// `execute_query`, which may run several attempts for one API call).
+    UntilAcknowledged(TelemetryApi, &'a Arc<AtomicBool>),
 }
 
 struct TxCore<R: Runtime> {

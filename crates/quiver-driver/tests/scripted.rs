@@ -45,6 +45,7 @@ const COMMIT: u8 = 0x12;
 const ROLLBACK: u8 = 0x13;
 const DISCARD: u8 = 0x2F;
 const PULL: u8 = 0x3F;
+const TELEMETRY: u8 = 0x54;
 
 fn name(tag: u8) -> &'static str {
     match tag {
@@ -229,10 +230,10 @@ impl FakeStream {
                 "c{}:{}{}",
                 self.id,
                 name(tag),
-                if tag == RUN {
-                    format!(" {}", call.query())
-                } else {
-                    String::new()
+                match (tag, fields.first()) {
+                    (RUN, _) => format!(" {}", call.query()),
+                    (TELEMETRY, Some(Value::Integer(api))) => format!(" {api}"),
+                    _ => String::new(),
                 }
             );
             w.log.push(entry);
@@ -1019,4 +1020,146 @@ fn a_failed_query_resets_its_connection_at_once() {
         Ok::<_, Error>(())
     })
     .unwrap();
+}
+
+/// HELLO's SUCCESS from a server that asks for telemetry (`telemetry.enabled` hint).
+fn hello_with_telemetry() -> Reply {
+    let hints: Map = [("telemetry.enabled", Value::Boolean(true))]
+        .into_iter()
+        .collect();
+    Reply::Success(vec![
+        ("server", Value::from("Neo4j/5.26.0")),
+        ("connection_id", Value::from("bolt-t")),
+        ("hints", Value::Map(hints)),
+    ])
+}
+
+#[test]
+fn telemetry_goes_with_every_api_call_pipelined_with_its_work() {
+    let world = World::new(|call| (call.tag == HELLO).then(hello_with_telemetry));
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        let mut session = driver.session();
+        session.run("RETURN 1").await?.consume().await?;
+        session.run("RETURN 1").await?.consume().await?;
+        let mut tx = session.begin_transaction().await?;
+        tx.run("RETURN 1").await?.consume().await?;
+        tx.commit().await?;
+        session
+            .execute_read(|mut tx| async move { tx.run("RETURN 1").await?.consume().await })
+            .await?;
+        driver.execute_query("RETURN 1").await?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let log = log(&world);
+    let telemetry: Vec<&str> = log
+        .iter()
+        .filter(|l| l.contains("TELEMETRY"))
+        .map(String::as_str)
+        .collect();
+    // auto-commit (2) for each run, unmanaged transaction (1), transaction function (0),
+    // driver level (3), all on the one pooled connection.
+    assert_eq!(
+        telemetry,
+        [
+            "c1:TELEMETRY 2",
+            "c1:TELEMETRY 2",
+            "c1:TELEMETRY 1",
+            "c1:TELEMETRY 0",
+            "c1:TELEMETRY 3"
+        ],
+        "{log:?}"
+    );
+    // No extra round trip: each TELEMETRY leaves in the same write as the work it describes.
+    let writes = world.lock().unwrap().writes.clone();
+    let run = vec!["TELEMETRY", "RUN", "PULL"];
+    let tx = vec!["TELEMETRY", "BEGIN", "RUN", "PULL"];
+    assert_eq!(
+        writes.iter().filter(|(_, w)| *w == run).count(),
+        2,
+        "{writes:?}"
+    );
+    assert_eq!(
+        writes.iter().filter(|(_, w)| *w == tx).count(),
+        3,
+        "{writes:?}"
+    );
+}
+
+#[test]
+fn telemetry_is_not_sent_when_disabled_or_not_asked_for() {
+    for (server_asks, driver_allows) in [(false, true), (true, false)] {
+        let world =
+            World::new(move |call| (call.tag == HELLO && server_asks).then(hello_with_telemetry));
+        let driver = driver(&world, Config::default().with_telemetry(driver_allows));
+        block_on(async {
+            driver.session().run("RETURN 1").await?.consume().await?;
+            driver.execute_query("RETURN 1").await?;
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+        let log = log(&world);
+        assert!(!log.iter().any(|l| l.contains("TELEMETRY")), "{log:?}");
+    }
+}
+
+#[test]
+fn a_retried_transaction_function_repeats_telemetry_only_until_the_server_acknowledged_it() {
+    // Attempt 1: the connection dies at TELEMETRY (never acknowledged). Attempt 2, on a new
+    // connection: TELEMETRY succeeds, BEGIN fails with a transient error. Attempt 3: no TELEMETRY.
+    let mut telemetries = 0;
+    let mut begins = 0;
+    let world = World::new(move |call| match call.tag {
+        HELLO => Some(hello_with_telemetry()),
+        TELEMETRY => {
+            telemetries += 1;
+            (telemetries == 1).then_some(Reply::Cut)
+        }
+        BEGIN => {
+            begins += 1;
+            (begins == 1).then_some(Reply::Failure("Neo.TransientError.General.PleaseRetry"))
+        }
+        _ => None,
+    });
+    let driver = driver(&world, Config::default());
+    for execute_query in [false, true] {
+        world.lock().unwrap().log.clear();
+        block_on(async {
+            if execute_query {
+                driver.execute_query("RETURN 1").await.map(drop)
+            } else {
+                driver
+                    .session()
+                    .execute_write(|mut tx| async move {
+                        tx.run("RETURN 1").await?.consume().await.map(drop)
+                    })
+                    .await
+            }
+        })
+        .unwrap();
+        let log = log(&world);
+        let api = if execute_query { 3 } else { 0 };
+        let telemetry: Vec<&str> = log
+            .iter()
+            .filter(|l| l.contains("TELEMETRY") || l.contains("BEGIN"))
+            .map(|l| l.split_once(':').map_or(l.as_str(), |(_, m)| m))
+            .collect();
+        let expected_first = format!("TELEMETRY {api}");
+        if execute_query {
+            // A fresh call on the surviving connection: TELEMETRY once, acknowledged at once.
+            assert_eq!(telemetry, [expected_first.as_str(), "BEGIN"], "{log:?}");
+        } else {
+            assert_eq!(
+                telemetry,
+                [
+                    expected_first.as_str(),
+                    expected_first.as_str(),
+                    "BEGIN",
+                    "BEGIN"
+                ],
+                "{log:?}"
+            );
+        }
+    }
 }
