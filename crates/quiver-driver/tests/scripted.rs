@@ -1163,3 +1163,30 @@ fn a_retried_transaction_function_repeats_telemetry_only_until_the_server_acknow
         }
     }
 }
+
+#[test]
+fn an_unknown_query_type_in_a_summary_is_a_protocol_error_of_consume() {
+    let mut first = true;
+    let world = World::new(move |call| {
+        if call.tag == PULL && first {
+            first = false;
+            return Some(Reply::Success(vec![("type", Value::from("wr"))]));
+        }
+        None
+    });
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        let mut session = driver.session();
+        let err = session.run("RETURN 1").await?.consume().await.unwrap_err();
+        assert!(
+            matches!(err, Error::Protocol(ref m) if m.contains("\"wr\"")),
+            "{err}"
+        );
+        // The connection itself is fine and goes on serving.
+        let n = session.run("RETURN 1").await?.single().await?;
+        assert_eq!(n.get_at::<i64>(0)?, 1);
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(world.lock().unwrap().connections, 1);
+}
