@@ -179,6 +179,11 @@ impl<R: Runtime> BoltConnection<R> {
             }
         }
         if let Some(info) = conn.bolt.server_info() {
+            if !info.agent.starts_with("Neo4j/") {
+                let agent = info.agent.clone();
+                conn.goodbye().await;
+                return Err(Error::UnsupportedServer { agent });
+            }
             // The hint means nothing before Bolt 5.4 (no TELEMETRY message there).
             conn.telemetry = settings.telemetry
                 && info.telemetry_enabled

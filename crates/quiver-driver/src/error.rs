@@ -86,6 +86,18 @@ pub enum Error {
     #[error("protocol error: {0}")]
     Protocol(String),
 
+    /// The server does not announce itself as Neo4j: its agent (HELLO's `server`) does not start
+    /// with `Neo4j/`. Official drivers refuse such servers too; Neo4j-compatible servers
+    /// (ArcadeDB, …) announce a `Neo4j/<version> …` agent. The connection was closed.
+    #[error(
+        "unsupported server: it announces itself as {agent:?}, not as Neo4j (an agent starting with \"Neo4j/\"); \
+         check that the URI points to a Neo4j (or Neo4j-compatible) server"
+    )]
+    UnsupportedServer {
+        /// The agent the server announced.
+        agent: String,
+    },
+
     /// An I/O error outside a request (e.g. while closing).
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),

@@ -1190,3 +1190,41 @@ fn an_unknown_query_type_in_a_summary_is_a_protocol_error_of_consume() {
     .unwrap();
     assert_eq!(world.lock().unwrap().connections, 1);
 }
+
+#[test]
+fn a_server_that_does_not_announce_itself_as_neo4j_is_refused() {
+    for (agent, accepted) in [
+        ("AgentSmith/0.0.1", false),
+        ("neo4j/5.26.0", false),
+        ("Neo4j5.26.0", false),
+        ("Neo4j/5.26.0", true),
+        ("Neo4j/Funky!", true),
+        // What ArcadeDB 26.10 announces (crates/quiver-bolt/tests/recordings).
+        ("Neo4j/5.26.0 compatible (ArcadeDB 26.10.2)", true),
+    ] {
+        let world = World::new(move |call| {
+            (call.tag == HELLO).then(|| {
+                Reply::Success(vec![
+                    ("server", Value::from(agent)),
+                    ("connection_id", Value::from("bolt-1")),
+                ])
+            })
+        });
+        let driver = driver(&world, Config::default());
+        let outcome = block_on(async { driver.session().run("RETURN 1").await?.consume().await });
+        let log = log(&world);
+        if accepted {
+            let summary = outcome.unwrap();
+            assert_eq!(summary.server.agent, agent);
+        } else {
+            let err = outcome.unwrap_err();
+            assert!(
+                matches!(err, Error::UnsupportedServer { agent: ref a } if a == agent),
+                "{agent}: {err}"
+            );
+            assert!(!log.iter().any(|l| l.contains("RUN")), "{log:?}");
+            assert_eq!(log.last().map(String::as_str), Some("c1:GOODBYE"));
+            assert_eq!(driver.pool_sizes(), (0, 0));
+        }
+    }
+}

@@ -72,6 +72,7 @@ pub(crate) fn error_type(error: &Error) -> &'static str {
         Error::ResultNotSingle { .. } => "ResultNotSingle",
         Error::Configuration(_) => "Configuration",
         Error::Protocol(_) => "Protocol",
+        Error::UnsupportedServer { .. } => "UnsupportedServer",
         Error::Io(_) => "Io",
         Error::Conversion(_) => "Conversion",
         Error::TransactionClosed(_) => "TransactionClosed",
