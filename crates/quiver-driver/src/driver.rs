@@ -176,15 +176,19 @@ impl<R: Runtime> Driver<R> {
     }
 
     /// Open (or reuse) a connection to check that the server is reachable and accepts the
-    /// credentials; the connection is RESET (a round trip) to prove it is alive, as official
-    /// drivers do.
+    /// credentials; a pooled connection is RESET (a round trip) to prove it is still alive, as
+    /// official drivers do (a new one proved it with its HELLO, and a pooled one that the
+    /// liveness check just RESET is not RESET twice).
     pub async fn verify_connectivity(&self) -> Result<()> {
         self.live_connection().await.map(drop)
     }
 
-    /// A pooled connection that just answered a RESET.
+    /// A connection that just answered: a new one (HELLO) or a pooled one (RESET).
     async fn live_connection(&self) -> Result<PooledConnection<R>> {
         let mut conn = self.inner.pool.acquire(None).await?;
+        if conn.just_answered() {
+            return Ok(conn);
+        }
         if let Err(e) = conn.ping().await {
             conn.discard();
             return Err(e);

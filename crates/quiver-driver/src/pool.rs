@@ -201,6 +201,7 @@ impl<R: Runtime> Pool<R> {
         Ok(PooledConnection {
             conn: Some(Box::new(conn)),
             pool: self.clone(),
+            just_answered: true,
         })
     }
 
@@ -210,6 +211,7 @@ impl<R: Runtime> Pool<R> {
         let mut pooled = PooledConnection {
             conn: Some(idle.conn),
             pool: self.clone(),
+            just_answered: false,
         };
         let conn = pooled.conn.as_mut()?;
         if now.saturating_duration_since(conn.created) >= self.config.max_lifetime {
@@ -233,6 +235,7 @@ impl<R: Runtime> Pool<R> {
                 pooled.discard();
                 return None;
             }
+            pooled.just_answered = long_idle;
         }
         Some(pooled)
     }
@@ -302,9 +305,18 @@ impl<R: Runtime> Drop for SlotGuard<'_, R> {
 pub(crate) struct PooledConnection<R: Runtime> {
     conn: Option<Box<BoltConnection<R>>>,
     pool: Arc<Pool<R>>,
+    /// The server answered on this connection during this acquisition: the HELLO of a new
+    /// connection, or the liveness check's RESET of a pooled one.
+    just_answered: bool,
 }
 
 impl<R: Runtime> PooledConnection<R> {
+    /// Whether the server answered on this connection during its acquisition (no further
+    /// round trip is needed to know it is alive).
+    pub(crate) fn just_answered(&self) -> bool {
+        self.just_answered
+    }
+
     /// Close the connection instead of returning it.
     pub(crate) fn discard(&mut self) {
         if self.conn.take().is_some() {

@@ -1228,3 +1228,22 @@ fn a_server_that_does_not_announce_itself_as_neo4j_is_refused() {
         }
     }
 }
+
+#[test]
+fn verify_connectivity_sends_no_reset_on_a_new_connection() {
+    let world = World::new(|_| None);
+    let driver = driver(&world, Config::default());
+    block_on(driver.verify_connectivity()).unwrap();
+    // The new connection's HELLO proved the server is there: no RESET (minimal resets).
+    let log = log(&world);
+    assert!(!log.iter().any(|l| l.ends_with("RESET")), "{log:?}");
+    // Taken from the pool the next time: one RESET round trip.
+    block_on(driver.verify_connectivity()).unwrap();
+    let log = crate::log(&world);
+    assert_eq!(
+        log.iter().filter(|l| l.ends_with("RESET")).count(),
+        1,
+        "{log:?}"
+    );
+    assert_eq!(world.lock().unwrap().connections, 1);
+}

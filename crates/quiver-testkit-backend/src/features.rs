@@ -44,6 +44,9 @@ pub(crate) const FEATURES: &[&str] = &[
     "Optimization:ConnectionReuse",
     "Optimization:ExecuteQueryPipelining",
     "Optimization:ImplicitDefaultArguments",
+    // Only the RESETs that are needed: after a failure, for a dirty or long-idle pooled
+    // connection, and when verify_connectivity/get_server_info reuse a pooled connection.
+    "Optimization:MinimalResets",
     "Optimization:PullPipelining",
 ];
 
