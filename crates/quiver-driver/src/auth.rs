@@ -14,8 +14,11 @@ use crate::error::ServerError;
 /// pooled connection whose token differs is re-authenticated in place with LOGOFF + LOGON (Bolt
 /// 5.1+) or replaced by a new connection (older servers). Keep `get_auth` cheap: cache the token.
 pub trait AuthManager: Send + Sync + fmt::Debug + 'static {
-    /// The token to use now.
-    fn get_auth(&self) -> AuthToken;
+    /// The token to use at `now`, an instant of the driver's clock
+    /// ([`Runtime::now`](crate::Runtime::now)): compare expiry times against it, not against
+    /// [`Instant::now`], so that a runtime with its own clock (e.g. simulated time in tests)
+    /// expires tokens on that clock.
+    fn get_auth(&self, now: Instant) -> AuthToken;
 
     /// The server rejected `token` with a security error (e.g. `TokenExpired`). Return `true` if
     /// a new token will be available, so that the failed work is worth retrying.
@@ -40,7 +43,7 @@ impl fmt::Debug for StaticAuthManager {
 }
 
 impl AuthManager for StaticAuthManager {
-    fn get_auth(&self) -> AuthToken {
+    fn get_auth(&self, _now: Instant) -> AuthToken {
         self.0.clone()
     }
     fn handle_security_error(&self, _token: &AuthToken, _error: &ServerError) -> bool {
@@ -53,14 +56,16 @@ impl AuthManager for StaticAuthManager {
 pub struct ExpiringAuth {
     /// The token.
     pub token: AuthToken,
-    /// When to ask the provider for a new one (`None`: only after the server rejects it).
+    /// When to ask the provider for a new one (`None`: only after the server rejects it), on the
+    /// driver's clock: compute it from the `now` the provider is called with (`now + lifetime`).
     pub expires_at: Option<Instant>,
 }
 
-type Provider = dyn Fn() -> ExpiringAuth + Send + Sync;
+/// Called with the driver's current instant ([`Runtime::now`](crate::Runtime::now)).
+type Provider = dyn Fn(Instant) -> ExpiringAuth + Send + Sync;
 
-/// Calls a provider for a new token when the current one expires, or when the server says it
-/// did (`Neo.ClientError.Security.TokenExpired`, and for [`basic`](Self::basic) also
+/// Calls a provider for a new token when the current one expires (on the driver's clock), or
+/// when the server says it did (`Neo.ClientError.Security.TokenExpired`, and for [`basic`](Self::basic) also
 /// `Unauthorized`, e.g. after a password rotation).
 pub struct ExpiringAuthManager {
     provider: Box<Provider>,
@@ -77,8 +82,9 @@ impl fmt::Debug for ExpiringAuthManager {
 }
 
 impl ExpiringAuthManager {
-    /// For bearer tokens (SSO): refreshed on expiry and on `TokenExpired`.
-    pub fn bearer(provider: impl Fn() -> ExpiringAuth + Send + Sync + 'static) -> Arc<Self> {
+    /// For bearer tokens (SSO): refreshed on expiry and on `TokenExpired`. The provider gets the
+    /// driver's current instant, to set [`ExpiringAuth::expires_at`] from.
+    pub fn bearer(provider: impl Fn(Instant) -> ExpiringAuth + Send + Sync + 'static) -> Arc<Self> {
         Arc::new(ExpiringAuthManager {
             provider: Box::new(provider),
             current: Mutex::new(None),
@@ -86,8 +92,9 @@ impl ExpiringAuthManager {
         })
     }
 
-    /// For rotating passwords: refreshed on expiry, `TokenExpired` and `Unauthorized`.
-    pub fn basic(provider: impl Fn() -> ExpiringAuth + Send + Sync + 'static) -> Arc<Self> {
+    /// For rotating passwords: refreshed on expiry, `TokenExpired` and `Unauthorized`. The
+    /// provider gets the driver's current instant, to set [`ExpiringAuth::expires_at`] from.
+    pub fn basic(provider: impl Fn(Instant) -> ExpiringAuth + Send + Sync + 'static) -> Arc<Self> {
         Arc::new(ExpiringAuthManager {
             provider: Box::new(provider),
             current: Mutex::new(None),
@@ -100,13 +107,13 @@ impl ExpiringAuthManager {
 }
 
 impl AuthManager for ExpiringAuthManager {
-    fn get_auth(&self) -> AuthToken {
+    fn get_auth(&self, now: Instant) -> AuthToken {
         let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         let fresh = current
             .as_ref()
-            .is_some_and(|auth| auth.expires_at.is_none_or(|at| Instant::now() < at));
+            .is_some_and(|auth| auth.expires_at.is_none_or(|at| now < at));
         if !fresh {
-            *current = Some((self.provider)());
+            *current = Some((self.provider)(now));
         }
         current
             .as_ref()
@@ -136,19 +143,24 @@ mod tests {
     fn expiring_managers_refresh_on_expiry_and_on_token_expired() {
         let calls = Arc::new(AtomicUsize::new(0));
         let counter = calls.clone();
-        let manager = ExpiringAuthManager::bearer(move || {
+        let manager = ExpiringAuthManager::bearer(move |now| {
             let n = counter.fetch_add(1, Ordering::SeqCst);
             ExpiringAuth {
                 token: AuthToken::bearer(format!("token-{n}")),
-                expires_at: Some(Instant::now() + Duration::from_secs(3600)),
+                expires_at: Some(now + Duration::from_secs(3600)),
             }
         });
-        let first = manager.get_auth();
-        assert_eq!(manager.get_auth(), first);
+        let t0 = Instant::now();
+        let first = manager.get_auth(t0);
+        assert_eq!(manager.get_auth(t0 + Duration::from_secs(3599)), first);
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Expiry is judged by the instant the driver passes, not by the system clock.
+        let second = manager.get_auth(t0 + Duration::from_secs(3600));
+        assert_ne!(second, first);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
         let expired = ServerError::new("Neo.ClientError.Security.TokenExpired", "expired");
-        assert!(manager.handle_security_error(&first, &expired));
-        assert_ne!(manager.get_auth(), first);
+        assert!(manager.handle_security_error(&second, &expired));
+        assert_ne!(manager.get_auth(t0 + Duration::from_secs(3600)), second);
         let other = ServerError::new("Neo.ClientError.Security.Unauthorized", "no");
         assert!(!manager.handle_security_error(&first, &other));
         assert!(!StaticAuthManager::new(first.clone()).handle_security_error(&first, &expired));

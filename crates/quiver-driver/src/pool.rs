@@ -92,7 +92,7 @@ impl<R: Runtime> Pool<R> {
     ) -> Result<PooledConnection<R>> {
         let auth = match session_auth {
             Some(auth) => auth.clone(),
-            None => self.settings.auth_manager.get_auth(),
+            None => self.settings.auth_manager.get_auth(self.runtime.now()),
         };
         let deadline = self.runtime.now() + self.config.acquisition_timeout;
         loop {

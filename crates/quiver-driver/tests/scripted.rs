@@ -2,7 +2,8 @@
 //! backpressure, retries, connection loss before/after COMMIT, and cleanup of dropped results.
 //!
 //! The fake server answers synchronously inside `poll_write`, so a trivial executor (poll until
-//! ready, no-op waker) runs everything on the test thread; sleeps finish at once.
+//! ready, no-op waker) runs everything on the test thread. The runtime's clock is simulated: it
+//! moves only when the driver sleeps (to the end of the sleep, at once) or a test advances it.
 
 use std::collections::VecDeque;
 use std::future::{Future, IntoFuture};
@@ -103,6 +104,8 @@ struct World {
     /// The request names of each write, per connection.
     writes: Vec<(usize, Vec<&'static str>)>,
     commits: usize,
+    /// The simulated clock (`Runtime::now`).
+    clock: Instant,
 }
 
 impl World {
@@ -120,6 +123,7 @@ impl World {
             log: Vec::new(),
             writes: Vec::new(),
             commits: 0,
+            clock: Instant::now(),
         }))
     }
 }
@@ -156,8 +160,16 @@ impl Runtime for FakeRuntime {
         }
     }
 
-    fn sleep_until(&self, _deadline: Instant) -> impl Future<Output = ()> + Send {
-        std::future::ready(())
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
+        let world = self.0.clone();
+        async move {
+            let mut w = world.lock().unwrap();
+            w.clock = w.clock.max(deadline);
+        }
+    }
+
+    fn now(&self) -> Instant {
+        self.0.lock().unwrap().clock
     }
 }
 
@@ -721,7 +733,7 @@ fn an_expired_token_is_refreshed_by_the_auth_manager_and_the_work_retried() {
     });
     let tokens = Arc::new(Mutex::new(0));
     let counter = tokens.clone();
-    let manager = ExpiringAuthManager::bearer(move || {
+    let manager = ExpiringAuthManager::bearer(move |_now| {
         let mut n = counter.lock().unwrap();
         *n += 1;
         ExpiringAuth {
@@ -1246,4 +1258,87 @@ fn verify_connectivity_sends_no_reset_on_a_new_connection() {
         "{log:?}"
     );
     assert_eq!(world.lock().unwrap().connections, 1);
+}
+
+#[test]
+fn auth_tokens_expire_on_the_runtime_clock() {
+    let world = World::new(|_| None);
+    let tokens = Arc::new(Mutex::new(0));
+    let counter = tokens.clone();
+    let manager = ExpiringAuthManager::basic(move |now| {
+        let mut n = counter.lock().unwrap();
+        *n += 1;
+        ExpiringAuth {
+            token: AuthToken::basic(format!("user-{n}"), "p"),
+            expires_at: Some(now + Duration::from_secs(60)),
+        }
+    });
+    let driver = driver(&world, Config::default().with_auth_manager(manager));
+    let query = || block_on(async { driver.session().run("RETURN 1").await?.consume().await });
+    query().unwrap();
+    // Only the runtime's clock moves (no real time passes): the token is still valid at 59 s…
+    world.lock().unwrap().clock += Duration::from_secs(59);
+    query().unwrap();
+    assert_eq!(*tokens.lock().unwrap(), 1);
+    // …and expired at 60 s: the provider is asked again and the pooled connection re-authenticates.
+    world.lock().unwrap().clock += Duration::from_secs(1);
+    query().unwrap();
+    assert_eq!(*tokens.lock().unwrap(), 2);
+    let log = log(&world);
+    assert_eq!(
+        log.iter().filter(|l| l.ends_with("LOGON")).count(),
+        2,
+        "{log:?}"
+    );
+    assert_eq!(world.lock().unwrap().connections, 1, "{log:?}");
+}
+
+#[test]
+fn retries_wait_and_give_up_on_the_runtime_clock() {
+    let world = World::new(|call| {
+        (call.tag == RUN).then_some(Reply::Failure(
+            "Neo.TransientError.Transaction.DeadlockDetected",
+        ))
+    });
+    let retry = RetryConfig {
+        max_retry_time: Duration::from_secs(10),
+        initial_delay: Duration::from_secs(1),
+        multiplier: 2.0,
+        jitter: 0.0,
+    };
+    let config = Config::default().with_retry(retry);
+    let driver = Driver::with_runtime(
+        FakeRuntime(world.clone()),
+        "bolt://fake:7687",
+        AuthToken::basic("u", "p"),
+        config,
+    )
+    .unwrap();
+    let t0 = world.lock().unwrap().clock;
+    let attempts = Arc::new(Mutex::new(Vec::new()));
+    let err = block_on(async {
+        let attempts = &attempts;
+        let world = &world;
+        driver
+            .session()
+            .execute_write(|mut tx| async move {
+                attempts
+                    .lock()
+                    .unwrap()
+                    .push(world.lock().unwrap().clock - t0);
+                tx.run("RETURN 1").await?.consume().await
+            })
+            .await
+    })
+    .unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    // Attempts at 0, 1, 3, 7 and 15 s of simulated time (delays 1, 2, 4, 8 s); after the fifth
+    // more than 10 s have passed since the first, so the error is returned. No real time passed.
+    let secs: Vec<u64> = attempts
+        .lock()
+        .unwrap()
+        .iter()
+        .map(Duration::as_secs)
+        .collect();
+    assert_eq!(secs, [0, 1, 3, 7, 15]);
 }
