@@ -110,6 +110,18 @@ pub enum Error {
     #[error("the transaction is closed: {0}")]
     TransactionClosed(&'static str),
 
+    /// An earlier query of the transaction failed, which ended the transaction on the server:
+    /// nothing more can run in it. `cause` is that failure (its code says why);
+    /// [`as_server_error`](Error::as_server_error) returns it, and the error is retryable when
+    /// the cause is. Roll back (no round trip is needed) and, if retryable, run the unit of work
+    /// again in a new transaction.
+    #[error("the transaction failed earlier and cannot be used any more: {cause}")]
+    TransactionFailed {
+        /// The server failure that ended the transaction.
+        #[source]
+        cause: Box<ServerError>,
+    },
+
     /// The driver was closed with [`Driver::close`](crate::Driver::close).
     #[error("the driver has been closed")]
     DriverClosed,
@@ -133,16 +145,18 @@ impl Error {
     /// Never for [`Error::IncompleteCommit`]: the work may have been applied.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Server(server) => server.is_retryable(),
+            Error::Server(server) | Error::TransactionFailed { cause: server } => {
+                server.is_retryable()
+            }
             Error::ServiceUnavailable { .. } | Error::SessionExpired(_) => true,
             _ => false,
         }
     }
 
-    /// The server failure, if this is one.
+    /// The server failure, if this is one (or, for [`Error::TransactionFailed`], its cause).
     pub fn as_server_error(&self) -> Option<&ServerError> {
         match self {
-            Error::Server(server) => Some(server),
+            Error::Server(server) | Error::TransactionFailed { cause: server } => Some(server),
             _ => None,
         }
     }

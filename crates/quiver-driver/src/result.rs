@@ -9,7 +9,7 @@ use quiver_bolt::{Event, Request, RequestId, metadata};
 
 use crate::bookmarks::{BookmarkManager, Bookmarks};
 use crate::conn::server_error;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ServerError};
 use crate::pool::PooledConnection;
 use crate::record::Record;
 use crate::runtime::Runtime;
@@ -69,7 +69,25 @@ pub(crate) enum Owner<'a> {
         sent: Bookmarks,
     },
     /// Inside a transaction: a failure fails the transaction.
-    Transaction { failed: &'a mut bool },
+    Transaction { failure: &'a mut TxFailure },
+}
+
+/// Whether a failure ended a transaction, and which server failure it was (reported again by
+/// every later use of the transaction, as the official drivers do).
+#[derive(Debug, Default)]
+pub(crate) struct TxFailure {
+    pub(crate) failed: bool,
+    pub(crate) cause: Option<Box<ServerError>>,
+}
+
+impl TxFailure {
+    /// The transaction failed with `error` (the first server failure is the one kept).
+    pub(crate) fn record(&mut self, error: &Error) {
+        self.failed = true;
+        if self.cause.is_none() {
+            self.cause = error.as_server_error().cloned().map(Box::new);
+        }
+    }
 }
 
 /// The records of one query, pulled from the server `fetch_size` at a time as they are consumed.
@@ -97,6 +115,9 @@ pub struct RecordStream<'a, R: Runtime> {
     /// servers before Bolt 5.6 depends on it.
     had_record: bool,
     failed: bool,
+    /// The server failure that ended the stream, reported again by `consume` after the error
+    /// itself was returned.
+    failure: Option<Box<ServerError>>,
     /// The error that ended the stream, kept until the records received before it are yielded
     /// (as the official drivers do).
     error: Option<Error>,
@@ -132,12 +153,13 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             summary: None,
             had_record: false,
             failed: false,
+            failure: None,
             error: None,
         };
         if let Some(before) = before {
             // A pipelined BEGIN: its failure explains everything after it.
             if let Err(e) = stream.conn.get()?.expect_success(before).await {
-                stream.fail();
+                stream.fail(&e);
                 stream.reset_after_failure().await;
                 return Err(e);
             }
@@ -149,7 +171,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
                 Ok(stream)
             }
             Err(e) => {
-                stream.fail();
+                stream.fail(&e);
                 stream.reset_after_failure().await;
                 Err(e)
             }
@@ -167,11 +189,14 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
         }
     }
 
-    fn fail(&mut self) {
+    fn fail(&mut self, error: &Error) {
         self.failed = true;
         self.has_more = false;
-        if let Owner::Transaction { failed } = &mut self.owner {
-            **failed = true;
+        if self.failure.is_none() {
+            self.failure = error.as_server_error().cloned().map(Box::new);
+        }
+        if let Owner::Transaction { failure } = &mut self.owner {
+            failure.record(error);
         }
     }
 
@@ -219,7 +244,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             let event = match self.conn.get()?.next_event().await {
                 Ok(event) => event,
                 Err(e) => {
-                    self.fail();
+                    self.fail(&e);
                     return Err(e);
                 }
             };
@@ -243,15 +268,17 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
                 }
                 Event::Failure { id: got, failure } if got == id => {
                     self.pending = None;
-                    self.fail();
-                    self.reset_after_failure().await;
                     let version = self.conn.get()?.version();
-                    return Err(server_error(*failure, version));
+                    let error = server_error(*failure, version);
+                    self.fail(&error);
+                    self.reset_after_failure().await;
+                    return Err(error);
                 }
                 Event::Ignored { id: got } if got == id => {
                     self.pending = None;
-                    self.fail();
-                    return Err(self.conn.get()?.ignored_error());
+                    let error = self.conn.get()?.ignored_error();
+                    self.fail(&error);
+                    return Err(error);
                 }
                 _ => {}
             }
@@ -359,9 +386,14 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
                 return Err(e);
             }
             if self.failed {
-                return Err(Error::ResultConsumed(
-                    "the query failed; its error was already returned",
-                ));
+                // The failure again (its code says why there is no summary), as official
+                // drivers report it for a failed result.
+                return Err(match &self.failure {
+                    Some(failure) => Error::Server(failure.clone()),
+                    None => {
+                        Error::ResultConsumed("the query failed; its error was already returned")
+                    }
+                });
             }
             if self.pending.is_none() && self.has_more {
                 let id = self.conn.get()?.send(Request::Discard { n: -1, qid: -1 })?;

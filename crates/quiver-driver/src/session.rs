@@ -17,7 +17,7 @@ use crate::bookmarks::{BookmarkManager, Bookmarks};
 use crate::driver::Driver;
 use crate::error::{Error, Result};
 use crate::pool::PooledConnection;
-use crate::result::{BookmarkState, ConnSlot, EagerResult, Owner, RecordStream};
+use crate::result::{BookmarkState, ConnSlot, EagerResult, Owner, RecordStream, TxFailure};
 use crate::retry::{RetryDecision, RetryState, seed};
 use crate::runtime::Runtime;
 
@@ -361,7 +361,7 @@ impl<R: Runtime> Session<R> {
                 fetch_size: self.fetch_size,
                 pending_begin: Some(begin),
                 open: true,
-                failed: false,
+                failure: TxFailure::default(),
             }),
             home: None,
             session: Arc::downgrade(&self.abandoned),
@@ -488,7 +488,7 @@ impl<R: Runtime> Session<R> {
                             Err(e) => e,
                         },
                         (Err(e), Some(core)) => {
-                            if core.open && !core.failed {
+                            if core.open && !core.failure.failed {
                                 let _ = (Transaction {
                                     core: Some(core),
                                     home: None,
@@ -640,7 +640,7 @@ struct TxCore<R: Runtime> {
     /// BEGIN is pipelined with the first RUN (or COMMIT/ROLLBACK).
     pending_begin: Option<RequestId>,
     open: bool,
-    failed: bool,
+    failure: TxFailure,
 }
 
 /// An explicit transaction. It owns its connection. Commit with [`commit`](Self::commit);
@@ -681,10 +681,15 @@ impl<R: Runtime> Transaction<R> {
         if !core.open {
             return Err(Error::TransactionClosed("it was committed or rolled back"));
         }
-        if core.failed {
-            return Err(Error::TransactionClosed(
-                "a query in it failed; its error was returned, and the transaction is rolled back",
-            ));
+        if core.failure.failed {
+            return Err(match &core.failure.cause {
+                Some(cause) => Error::TransactionFailed {
+                    cause: cause.clone(),
+                },
+                None => Error::TransactionClosed(
+                    "a query in it failed; its error was returned, and the transaction is rolled back",
+                ),
+            });
         }
         Ok(core)
     }
@@ -705,7 +710,7 @@ impl<R: Runtime> Transaction<R> {
         let core = self.core()?;
         if core.pending_begin.is_none() {
             if let Err(e) = core.conn.settle_in_transaction().await {
-                core.failed = true;
+                core.failure.record(&e);
                 return Err(Self::lost(e));
             }
         }
@@ -716,7 +721,7 @@ impl<R: Runtime> Transaction<R> {
         };
         let begin = core.pending_begin.take();
         let owner = Owner::Transaction {
-            failed: &mut core.failed,
+            failure: &mut core.failure,
         };
         RecordStream::start(
             ConnSlot::Transaction(&mut core.conn),
@@ -766,7 +771,7 @@ impl<R: Runtime> Transaction<R> {
             ));
         }
         if let Some(core) = self.core.as_mut() {
-            if core.open && core.failed {
+            if core.open && core.failure.failed {
                 core.open = false;
                 core.reset_after_failure().await;
                 return Ok(());
@@ -787,7 +792,7 @@ impl<R: Runtime> Transaction<R> {
     pub fn is_open(&self) -> bool {
         self.core
             .as_ref()
-            .is_some_and(|core| core.open && !core.failed)
+            .is_some_and(|core| core.open && !core.failure.failed)
     }
 }
 
@@ -800,7 +805,7 @@ impl<R: Runtime> TxCore<R> {
         if !self.conn.is_reusable() {
             return;
         }
-        if self.failed {
+        if self.failure.failed {
             self.reset_after_failure().await;
             return;
         }
@@ -831,7 +836,7 @@ impl<R: Runtime> TxCore<R> {
             None => self.conn.settle_in_transaction().await,
         };
         settled.map_err(|e| {
-            self.failed = true;
+            self.failure.record(&e);
             Transaction::<R>::lost(e)
         })
     }

@@ -1342,3 +1342,70 @@ fn retries_wait_and_give_up_on_the_runtime_clock() {
         .collect();
     assert_eq!(secs, [0, 1, 3, 7, 15]);
 }
+
+#[test]
+fn a_failed_transaction_reports_its_failure_to_every_later_use_and_sends_nothing_more() {
+    let world = World::new(|call| {
+        (call.tag == RUN && call.query() == "BAD")
+            .then_some(Reply::Failure("Neo.ClientError.Statement.SyntaxError"))
+    });
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        let mut session = driver.session();
+        let mut tx = session.begin_transaction().await?;
+        let err = tx.run("BAD").await.err().expect("the query fails");
+        assert_eq!(
+            err.as_server_error().map(|e| e.code.as_str()),
+            Some("Neo.ClientError.Statement.SyntaxError")
+        );
+        let sent = log(&world).len();
+        // Later uses of the transaction report that failure (its code), not a bare "closed".
+        let again = tx
+            .run("RETURN 1")
+            .await
+            .err()
+            .expect("the transaction failed");
+        assert!(
+            matches!(&again, Error::TransactionFailed { cause }
+                if cause.code == "Neo.ClientError.Statement.SyntaxError"),
+            "{again}"
+        );
+        assert!(!again.is_retryable());
+        assert!(!tx.is_open());
+        tx.rollback().await?;
+        // Nothing was sent for them (the RESET after the failure went out before).
+        let log = log(&world);
+        assert_eq!(log.len(), sent, "{log:?}");
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_result_that_failed_reports_the_failure_again_when_consumed() {
+    let world = World::new(|call| {
+        (call.tag == PULL).then_some(Reply::RecordsThenFailure(
+            vec![vec![Value::Integer(1)]],
+            "Neo.TransientError.Transaction.DeadlockDetected",
+        ))
+    });
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        let mut session = driver.session();
+        let mut tx = session.begin_transaction().await?;
+        let mut result = tx.run("RETURN 1").await?;
+        assert!(result.next().await.unwrap().is_ok());
+        let err = result.next().await.unwrap().unwrap_err();
+        assert!(err.is_retryable());
+        let again = result.consume().await.unwrap_err();
+        assert_eq!(
+            again.as_server_error().map(|e| e.code.as_str()),
+            Some("Neo.TransientError.Transaction.DeadlockDetected")
+        );
+        // The transaction's failure is retryable like its cause.
+        let closed = tx.run("RETURN 1").await.err().expect("failed");
+        assert!(closed.is_retryable(), "{closed}");
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+}

@@ -76,6 +76,7 @@ pub(crate) fn error_type(error: &Error) -> &'static str {
         Error::Io(_) => "Io",
         Error::Conversion(_) => "Conversion",
         Error::TransactionClosed(_) => "TransactionClosed",
+        Error::TransactionFailed { .. } => "TransactionFailed",
         Error::DriverClosed => "DriverClosed",
         Error::User(_) => "User",
         _ => "Other",
@@ -149,13 +150,18 @@ fn gql_json(server: &ServerError) -> Json {
 }
 
 fn driver_error_data(id: &str, error: &Error) -> Json {
-    let mut data = match error {
-        Error::Server(server) => {
+    // A server failure, or what the driver reports as caused by one (a transaction an earlier
+    // failure ended): its code and GQL fields.
+    let mut data = match error.as_server_error() {
+        Some(server) => {
             let mut data = gql_json(server);
             data["code"] = json!(server.code);
+            if !matches!(error, Error::Server(_)) {
+                data["msg"] = json!(error.to_string());
+            }
             data
         }
-        other => json!({ "msg": other.to_string(), "code": "" }),
+        None => json!({ "msg": error.to_string(), "code": "" }),
     };
     data["id"] = json!(id);
     data["errorType"] = json!(error_type(error));
