@@ -168,7 +168,8 @@ pub struct Config {
     /// Connections idle for longer than this are checked with a RESET round trip before reuse
     /// (default: `None`, no check).
     pub liveness_check_timeout: Option<Duration>,
-    /// TCP connect + Bolt handshake + authentication timeout (default 30 s).
+    /// TCP connect (+ TLS handshake) timeout (default 30 s); the Bolt handshake and HELLO are
+    /// bounded by the acquisition timeout, as in the official drivers.
     pub connection_timeout: Duration,
     /// Give up on a connection when the server sends nothing for this long while the driver waits
     /// for an answer (default `None`: wait as long as the server's `connection.recv_timeout_seconds`
@@ -247,7 +248,7 @@ impl Config {
         self.liveness_check_timeout = idle;
         self
     }
-    /// Set the connection (TCP + handshake + auth) timeout.
+    /// Set the connection (TCP + TLS) timeout.
     pub fn with_connection_timeout(mut self, timeout: Duration) -> Self {
         self.connection_timeout = timeout;
         self
