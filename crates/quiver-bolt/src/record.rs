@@ -107,6 +107,11 @@ impl RawRecord {
             }
             skipped += 1;
         }
+        if skipped == index {
+            if let Some(value) = plain_scalar(&self.fields, at) {
+                return Some(value);
+            }
+        }
         let mut decoder = Decoder::new(self.fields.slice(at.min(self.fields.len())..));
         for _ in skipped..index {
             // Validated on arrival: cannot fail (and if it did, the field would read as null).
@@ -203,6 +208,27 @@ fn scan(data: &[u8], at: usize, depth: usize, depth_limit: usize) -> Option<usiz
         }
         _ => None,
     }
+}
+
+/// The number, boolean or null at `at`, read straight from the bytes (the common typed-getter
+/// case, without setting up a decoder); `None` for anything else.
+fn plain_scalar(data: &[u8], at: usize) -> Option<Value> {
+    let marker = *data.get(at)?;
+    let bytes = |n: usize| data.get(at + 1..at + 1 + n);
+    Some(match marker {
+        0x00..=0x7F | 0xF0..=0xFF => Value::Integer(i64::from(marker as i8)),
+        0xC0 => Value::Null,
+        0xC2 => Value::Boolean(false),
+        0xC3 => Value::Boolean(true),
+        0xC8 => Value::Integer(i64::from(i8::from_be_bytes(bytes(1)?.try_into().ok()?))),
+        0xC9 => Value::Integer(i64::from(i16::from_be_bytes(bytes(2)?.try_into().ok()?))),
+        0xCA => Value::Integer(i64::from(i32::from_be_bytes(bytes(4)?.try_into().ok()?))),
+        0xCB => Value::Integer(i64::from_be_bytes(bytes(8)?.try_into().ok()?)),
+        0xC1 => Value::Float(f64::from_bits(u64::from_be_bytes(
+            bytes(8)?.try_into().ok()?,
+        ))),
+        _ => return None,
+    })
 }
 
 /// A map key: a valid UTF-8 string.

@@ -267,29 +267,35 @@ impl<R: Runtime> BoltConnection<R> {
         Ok(())
     }
 
+    /// The next event the core already has, without any I/O (`None`: the next one needs a read).
+    /// Lets a caller drain a batch of records without an `await` per record.
+    pub(crate) fn buffered_event(&mut self) -> Option<Result<Event>> {
+        Some(match self.bolt.poll_event()? {
+            Event::Defunct(error) => Err(self.bolt_error(error)),
+            Event::Failure { id, failure } => {
+                self.last_failure = Some((*failure).clone());
+                Ok(Event::Failure { id, failure })
+            }
+            Event::Success { id, metadata } => {
+                if let Some((telemetry, acked)) = &self.telemetry_ack {
+                    if *telemetry == id {
+                        acked.store(true, Ordering::Relaxed);
+                        self.telemetry_ack = None;
+                    }
+                }
+                Ok(Event::Success { id, metadata })
+            }
+            event => Ok(event),
+        })
+    }
+
     /// The next event from the server, reading as needed (queued requests are flushed first).
     pub(crate) async fn next_event(&mut self) -> Result<Event> {
         // Fixed for this wait: early wake-ups must not push the read deadline out.
         let mut read_deadline = None;
         loop {
-            if let Some(event) = self.bolt.poll_event() {
-                return match event {
-                    Event::Defunct(error) => Err(self.bolt_error(error)),
-                    Event::Failure { id, failure } => {
-                        self.last_failure = Some((*failure).clone());
-                        Ok(Event::Failure { id, failure })
-                    }
-                    Event::Success { id, metadata } => {
-                        if let Some((telemetry, acked)) = &self.telemetry_ack {
-                            if *telemetry == id {
-                                acked.store(true, Ordering::Relaxed);
-                                self.telemetry_ack = None;
-                            }
-                        }
-                        Ok(Event::Success { id, metadata })
-                    }
-                    event => Ok(event),
-                };
+            if let Some(event) = self.buffered_event() {
+                return event;
             }
             if self.broken || self.bolt.is_defunct() {
                 return Err(Error::service_unavailable(

@@ -241,7 +241,12 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             }
         };
         loop {
-            let event = match self.conn.get()?.next_event().await {
+            let conn = self.conn.get()?;
+            let event = match conn.buffered_event() {
+                Some(event) => event,
+                None => conn.next_event().await,
+            };
+            let event = match event {
                 Ok(event) => event,
                 Err(e) => {
                     self.fail(&e);
