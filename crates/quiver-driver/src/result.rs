@@ -255,6 +255,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             };
             match event {
                 Event::RawRecord { id: got, record } if got == id => {
+                    self.had_record = true;
                     self.buffer
                         .push_back(Record::from_raw(self.keys.clone(), record));
                 }

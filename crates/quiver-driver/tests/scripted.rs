@@ -1409,3 +1409,63 @@ fn a_result_that_failed_reports_the_failure_again_when_consumed() {
     })
     .unwrap();
 }
+
+#[test]
+fn before_bolt_5_6_gql_statuses_are_filled_in_from_records_and_notifications() {
+    // The fake server speaks Bolt 5.4: no `statuses`, so the driver fills them in.
+    let mut creating = false;
+    let world = World::new(move |call| match call.tag {
+        RUN => {
+            creating = call.query().starts_with("CREATE");
+            creating.then(|| Reply::Success(vec![("fields", Value::List(vec![]))]))
+        }
+        PULL if creating => {
+            let notification: Map = [
+                ("severity", Value::from("WARNING")),
+                ("category", Value::from("DEPRECATION")),
+                (
+                    "code",
+                    Value::from("Neo.ClientNotification.Statement.FeatureDeprecationWarning"),
+                ),
+                ("title", Value::from("deprecated")),
+                ("description", Value::from("do not")),
+            ]
+            .into_iter()
+            .collect();
+            Some(Reply::Success(vec![
+                ("type", Value::from("w")),
+                ("notifications", Value::List(vec![Value::Map(notification)])),
+            ]))
+        }
+        _ => None,
+    });
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        let mut session = driver.session();
+        // A record arrived (even though `consume` discarded it): success.
+        let summary = session.run("RETURN 1").await?.consume().await?;
+        let statuses = summary.gql_status_objects();
+        assert_eq!(statuses.len(), 1);
+        assert_eq!(statuses[0].gql_status, "00000");
+        assert_eq!(summary.notifications(), None, "the server sent none");
+        // Columns but no record: no data.
+        let summary = session.run("MATCH (n) RETURN n").await?.consume().await?;
+        assert_eq!(summary.gql_status_objects()[0].gql_status, "02000");
+        // No columns: omitted result, after the warning made from the notification.
+        let summary = session.run("CREATE ()").await?.consume().await?;
+        let statuses: Vec<String> = summary
+            .gql_status_objects()
+            .into_iter()
+            .map(|s| s.gql_status)
+            .collect();
+        assert_eq!(statuses, ["01N42", "00001"]);
+        let notifications = summary.notifications().expect("one notification");
+        assert_eq!(notifications.len(), 1);
+        assert_eq!(
+            notifications[0].category,
+            quiver_driver::NotificationCategory::Deprecation
+        );
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+}
