@@ -1,6 +1,6 @@
 //! The Bolt client state machine after a valid handshake and HELLO, driven by an arbitrary
 //! sequence of operations: requests, arbitrary server bytes, well-formed server messages, time.
-//! Checks: no panic, fatal errors are sticky, `in_flight` stays consistent, memory stays bounded
+//! Checks: no panic, fatal errors are sticky, raw records decode (whole and field by field), `in_flight` stays consistent, memory stays bounded
 //! (libFuzzer's `-rss_limit_mb`, plus a small `max_message_size`).
 #![no_main]
 
@@ -25,11 +25,13 @@ const VERSIONS: [(u8, u8); 11] = [
 ];
 
 /// Well-formed server messages (already chunked), to reach deep states quickly.
-const CANNED: [&[u8]; 8] = [
+const CANNED: [&[u8]; 9] = [
     b"\x00\x03\xb1\x70\xa0\x00\x00",                    // SUCCESS {}
     b"\x00\x0d\xb1\x70\xa1\x88has_more\xc3\x00\x00",    // SUCCESS {has_more: true}
     b"\x00\x0d\xb1\x70\xa1\x86fields\x91\x81x\x00\x00", // SUCCESS {fields: ["x"]}
     b"\x00\x04\xb1\x71\x91\x01\x00\x00",                // RECORD [1]
+    // RECORD ["ab", [1, {k: null}], Date(5)]
+    b"\x00\x0f\xb1\x71\x93\x82ab\x92\x01\xa1\x81k\xc0\xb1\x44\x05\x00\x00",
     b"\x00\x02\xb0\x7e\x00\x00",                        // IGNORED
     b"\x00\x13\xb1\x7f\xa2\x84code\x81X\x87message\x81m\x00\x00", // FAILURE {code, message}
     b"\x00\x00",                                        // NOOP
@@ -82,7 +84,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let (major, minor) = VERSIONS[usize::from(first) % VERSIONS.len()];
     let mut now = Instant::now();
-    let config = ConnectionConfig::default().with_max_message_size(4096);
+    // Bit 6: records delivered raw (validated, decoded on access), as the driver uses them.
+    let config = ConnectionConfig::default()
+        .with_max_message_size(4096)
+        .with_raw_records(first & 0x40 != 0);
     let mut conn = Connection::new(config, now);
     let _ = conn.poll_transmit();
     if first & 0x80 != 0 {
@@ -145,7 +150,19 @@ fuzz_target!(|data: &[u8]| {
                 conn.handle_timeout(now);
             }
         }
-        while conn.poll_event().is_some() {}
+        while let Some(event) = conn.poll_event() {
+            if let Event::RawRecord { record, .. } = event {
+                // Validated on arrival, so decoding cannot fail (debug builds assert it), and
+                // field by field gives the same values as all at once.
+                let all = record.decode();
+                assert_eq!(all.len(), record.len());
+                for (i, value) in all.iter().enumerate() {
+                    let field = record.field(i);
+                    // NaN floats are not equal to themselves; compare their bits via Debug.
+                    assert_eq!(format!("{field:?}"), format!("{:?}", Some(value)));
+                }
+            }
+        }
         let _ = conn.poll_transmit();
         let _ = conn.poll_timeout();
         let _ = (
