@@ -4,14 +4,22 @@
 //! connections (with `TCP_NODELAY` and keep-alive) and timers. Everything else is the driver
 //! itself, re-exported here with the runtime filled in, so that code written against
 //! `quiver_tokio` moves to another runtime by changing the crate name.
+//!
+//! On Unix the socket is registered with tokio's reactor for read readiness only and written with
+//! plain non-blocking sends ([`TokioStream`]): tokio's own `TcpStream` also listens for write
+//! readiness, and the kernel's "send buffer has room again" events then woke the runtime once
+//! more for about every other lock-step query.
 #![warn(missing_docs)]
+
+mod stream;
 
 use std::future::Future;
 use std::io;
 use std::time::Instant;
 
 use tokio::net::TcpStream;
-use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
+
+pub use stream::TokioStream;
 
 pub use quiver_driver::*;
 
@@ -24,12 +32,12 @@ pub type Transaction = quiver_driver::Transaction<TokioRuntime>;
 /// A result stream on tokio.
 pub type RecordStream<'a> = quiver_driver::RecordStream<'a, TokioRuntime>;
 
-/// The tokio [`Runtime`]: tokio TCP streams and tokio timers.
+/// The tokio [`Runtime`]: TCP streams on tokio's reactor ([`TokioStream`]) and tokio timers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TokioRuntime;
 
 impl Runtime for TokioRuntime {
-    type Stream = Compat<TcpStream>;
+    type Stream = TokioStream;
 
     fn connect(
         &self,
@@ -53,7 +61,7 @@ impl Runtime for TokioRuntime {
             if target.keep_alive {
                 socket2::SockRef::from(&stream).set_keepalive(true)?;
             }
-            Ok(stream.compat())
+            stream::connected(stream)
         }
     }
 
