@@ -189,18 +189,6 @@ mod imp {
         Ok(TokioStream(Inner(stream.compat())))
     }
 
-    /// Register `socket` with the current tokio reactor for `interest` only.
-    ///
-    /// tokio 1.53.3 deprecated this safe constructor in favour of an `unsafe` one whose contract
-    /// is that the descriptor stays open and the same while registered: its safe form cannot
-    /// guarantee that for every `AsRawFd` type. An owned `std::net::TcpStream` guarantees it (its
-    /// descriptor lives and dies with it, and `AsyncFd` owns it), so the safe form is sound here;
-    /// it keeps the workspace free of `unsafe` and works with every tokio 1.x.
-    #[allow(deprecated)]
-    fn register(socket: TcpStream, interest: Interest) -> io::Result<AsyncFd<TcpStream>> {
-        AsyncFd::with_interest(socket, interest)
-    }
-
     impl Inner {
         pub(super) fn poll_read(
             &mut self,
