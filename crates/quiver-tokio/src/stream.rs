@@ -48,10 +48,10 @@ mod imp {
     #[derive(Debug)]
     pub(crate) struct Inner {
         /// The socket, non-blocking, registered for read readiness only.
-        socket: AsyncFd<TcpStream>,
+        pub(super) socket: AsyncFd<TcpStream>,
         /// A duplicate descriptor of the same socket registered for write readiness, present only
         /// while a write would block.
-        write_wait: Option<AsyncFd<TcpStream>>,
+        pub(super) write_wait: Option<AsyncFd<TcpStream>>,
         /// The runtime the socket is registered with: creating `write_wait` needs its reactor,
         /// and `poll_write` may run outside the runtime's context (on another executor's thread).
         runtime: Handle,
@@ -253,5 +253,214 @@ impl AsyncWrite for TokioStream {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.get_mut().0.poll_close(cx)
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::future::Future;
+    use std::io::{Read, Write};
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    use std::thread::{self, Thread};
+    use std::time::{Duration, Instant};
+
+    use futures_io::{AsyncRead, AsyncWrite};
+    use quiver_driver::{ConnectTarget, Runtime};
+    use std::net::TcpListener;
+    use std::pin::Pin;
+
+    use super::TokioStream;
+    use crate::TokioRuntime;
+
+    /// More than any loopback send + receive buffer holds, so that writing it must block.
+    const BIG: usize = 32 << 20;
+
+    fn pattern(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i % 251) as u8).collect()
+    }
+
+    /// A blocking listener on a free port and a connected `TokioStream` (inside `runtime`).
+    fn pair(runtime: &tokio::runtime::Runtime) -> (TokioStream, std::net::TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let stream = runtime
+            .block_on(TokioRuntime.connect(&ConnectTarget::new("127.0.0.1", port)))
+            .expect("connect");
+        let (peer, _) = listener.accept().expect("accept");
+        (stream, peer)
+    }
+
+    async fn write_all(stream: &mut TokioStream, mut data: &[u8]) -> std::io::Result<()> {
+        while !data.is_empty() {
+            let n = std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_write(cx, data)).await?;
+            data = data.get(n..).unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    async fn read(stream: &mut TokioStream, buf: &mut [u8]) -> std::io::Result<usize> {
+        std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_read(cx, buf)).await
+    }
+
+    fn current_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
+    #[test]
+    fn the_socket_keeps_no_delay_and_keep_alive() {
+        let runtime = current_thread();
+        let (stream, _peer) = pair(&runtime);
+        let socket = stream.0.socket.get_ref();
+        assert!(socket.nodelay().expect("nodelay"));
+        assert!(
+            socket2::SockRef::from(socket)
+                .keepalive()
+                .expect("keepalive")
+        );
+    }
+
+    #[test]
+    fn a_write_that_blocks_waits_for_space_and_every_byte_arrives_in_order() {
+        let runtime = current_thread();
+        let (mut stream, mut peer) = pair(&runtime);
+        let data = pattern(BIG);
+        // The peer starts reading only after the writer has filled the socket buffers.
+        let reader = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(300));
+            let mut received = Vec::with_capacity(BIG);
+            peer.read_to_end(&mut received).expect("read");
+            received
+        });
+        runtime.block_on(async {
+            write_all(&mut stream, &data).await.expect("write");
+            assert!(
+                stream.0.write_wait.is_none(),
+                "the write registration is dropped once the write went through"
+            );
+            std::future::poll_fn(|cx| Pin::new(&mut stream).poll_close(cx))
+                .await
+                .expect("close");
+        });
+        let received = reader.join().expect("reader");
+        assert_eq!(received.len(), data.len());
+        assert!(received == data, "the bytes arrive unchanged and in order");
+    }
+
+    #[test]
+    fn a_blocked_write_can_be_cancelled_and_the_stream_used_afterwards() {
+        let runtime = current_thread();
+        let (mut stream, mut peer) = pair(&runtime);
+        let data = pattern(BIG);
+        runtime.block_on(async {
+            let cut =
+                tokio::time::timeout(Duration::from_millis(200), write_all(&mut stream, &data));
+            assert!(
+                cut.await.is_err(),
+                "nobody reads, so the write must still be pending"
+            );
+        });
+        assert!(
+            stream.0.write_wait.is_some(),
+            "it was waiting for write readiness"
+        );
+        // Drain what was written, then check that the stream still writes and reads.
+        let drain = thread::spawn(move || {
+            let mut sink = vec![0u8; 1 << 20];
+            let mut total = 0usize;
+            loop {
+                let n = peer.read(&mut sink).expect("read");
+                total += n;
+                if sink.get(..n).is_some_and(|b| b.ends_with(b"PING")) {
+                    peer.write_all(b"PONG").expect("write");
+                    return total;
+                }
+                assert!(n > 0, "the writer closed early");
+            }
+        });
+        runtime.block_on(async {
+            write_all(&mut stream, b"PING")
+                .await
+                .expect("write after cancel");
+            let mut buf = [0u8; 16];
+            let n = read(&mut stream, &mut buf).await.expect("read");
+            assert_eq!(buf.get(..n), Some(&b"PONG"[..]));
+        });
+        assert!(drain.join().expect("drain") >= 4);
+        drop(stream);
+    }
+
+    #[test]
+    fn reads_wake_on_data_and_see_the_peer_close() {
+        let runtime = current_thread();
+        let (mut stream, mut peer) = pair(&runtime);
+        let writer = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(100));
+            peer.write_all(b"hello").expect("write");
+            thread::sleep(Duration::from_millis(100));
+            drop(peer);
+        });
+        runtime.block_on(async {
+            let mut buf = [0u8; 64];
+            let n = read(&mut stream, &mut buf).await.expect("read");
+            assert_eq!(buf.get(..n), Some(&b"hello"[..]));
+            assert_eq!(read(&mut stream, &mut buf).await.expect("read"), 0);
+        });
+        writer.join().expect("writer");
+    }
+
+    /// Unparks the polling thread.
+    struct Unpark(Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    /// Poll `future` to completion on this thread, which is *not* a tokio thread.
+    fn block_on_foreign_thread<F: Future>(future: F) -> F::Output {
+        let waker = Waker::from(Arc::new(Unpark(thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        let give_up = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+            assert!(Instant::now() < give_up, "the future never completed");
+            thread::park_timeout(Duration::from_secs(1));
+        }
+    }
+
+    #[test]
+    fn a_blocking_write_polled_outside_the_runtime_context_still_registers() {
+        // A multi-threaded runtime drives its reactor on its own threads; the stream is polled
+        // from a plain thread, where no runtime context is set.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (mut stream, mut peer) = pair(&runtime);
+        let data = pattern(BIG);
+        let reader = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(300));
+            let mut received = Vec::with_capacity(BIG);
+            peer.read_to_end(&mut received).expect("read");
+            received.len()
+        });
+        let outside = thread::spawn(move || {
+            block_on_foreign_thread(async {
+                write_all(&mut stream, &data).await?;
+                std::future::poll_fn(|cx| Pin::new(&mut stream).poll_close(cx)).await
+            })
+        });
+        outside.join().expect("no panic").expect("write");
+        assert_eq!(reader.join().expect("reader"), BIG);
+        drop(runtime);
     }
 }
