@@ -1,25 +1,34 @@
 //! Client-side cost of the driver against a real Neo4j (a harness, not a timed test).
 //!
 //! `cargo bench -p quiver-tokio --bench throughput` (needs `cargo xtask server start neo4j-5`).
-//! Reports, over one connection: lock-step `RETURN 1` queries/s and client CPU per query (user and
-//! system), in rounds alternating with the same loop over a raw blocking socket (pre-encoded
-//! RUN+PULL, responses only framed, not decoded), and rows/s and CPU per row for a 200,000-row
-//! stream; then peak resident memory. Env: QUIVER_BENCH_QUERIES (per round), QUIVER_BENCH_ROUNDS,
-//! QUIVER_BENCH_STREAMS, NEO4J_URI/USER/PASSWORD.
+//! Reports, over one connection per client: lock-step `RETURN 1` queries/s, client CPU per query
+//! (user and system, whole process) and wake-ups per query (voluntary context switches, all
+//! threads), for the driver on each runtime adapter — tokio, smol, async-std, blocking — in rounds
+//! alternating with the same loop over a raw blocking socket (pre-encoded RUN+PULL, responses only
+//! framed, not decoded), so that server warm-up and machine noise hit all alike; then, on tokio,
+//! rows/s and CPU per row for a 200,000-row stream, and peak resident memory.
+//!
+//! Env: QUIVER_BENCH_QUERIES (per round and client), QUIVER_BENCH_ROUNDS, QUIVER_BENCH_STREAMS,
+//! QUIVER_BENCH_WARMUP (queries per client before measuring), QUIVER_BENCH_ADAPTERS (comma list,
+//! default `tokio,smol,async-std,blocking`), QUIVER_BENCH_RAW (`0`: no raw loop, e.g. to count one
+//! adapter's system calls under `strace -f -c`), NEO4J_URI/USER/PASSWORD.
 //! `benches/python_compare.py` measures the official Python driver the same way.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use quiver_tokio::{AuthToken, Config, Driver};
+use quiver_tokio::{AuthToken, Config, Driver, Runtime};
 
-/// User and system CPU time of this process (from /proc/self/stat, in clock ticks of 10 ms, so
-/// measured over long enough runs).
+/// User and system CPU time of this process, all threads (from /proc/self/stat, in clock ticks
+/// of 10 ms, so measured over long enough runs), and its voluntary context switches.
 #[derive(Clone, Copy)]
 struct Cpu {
     user: Duration,
     system: Duration,
+    /// Voluntary context switches of all threads: each is a thread going to sleep to wait (for
+    /// the socket, mostly) and being woken up again.
+    wake_ups: u64,
 }
 
 impl Cpu {
@@ -37,6 +46,7 @@ impl Cpu {
         Cpu {
             user: Duration::from_millis(ticks(11) * 10),
             system: Duration::from_millis(ticks(12) * 10),
+            wake_ups: voluntary_context_switches(),
         }
     }
 
@@ -44,19 +54,39 @@ impl Cpu {
         Cpu {
             user: self.user - start.user,
             system: self.system - start.system,
+            wake_ups: self.wake_ups - start.wake_ups,
         }
     }
 
-    /// "total (user + system)" in µs per unit of work.
+    /// "total (user + system), wake-ups" per unit of work.
     fn per(self, units: f64) -> String {
         let us = |d: Duration| d.as_secs_f64() * 1e6 / units;
         format!(
-            "{:6.2} µs ({:5.2} user + {:5.2} system)",
+            "{:6.2} µs ({:5.2} user + {:5.2} system), {:4.2} wake-ups",
             us(self.user + self.system),
             us(self.user),
-            us(self.system)
+            us(self.system),
+            self.wake_ups as f64 / units
         )
     }
+}
+
+/// Sum of `voluntary_ctxt_switches` over this process's threads (/proc/self/status has the main
+/// thread's only). Threads that ended meanwhile are not counted; the clients here keep theirs.
+fn voluntary_context_switches() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("status")).ok())
+        .filter_map(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        })
+        .sum()
 }
 
 fn memory(key: &str) -> String {
@@ -75,95 +105,243 @@ fn env(name: &str, default: &str) -> String {
 const STREAM: &str =
     "UNWIND range(1, 200000) AS i RETURN i, 'name-' + toString(i) AS s, [i, i] AS l";
 
+/// `queries` lock-step `RETURN 1` queries on `session`, every record read.
+async fn lock_step<R: Runtime>(session: &mut quiver_driver::Session<R>, queries: u32) {
+    for _ in 0..queries {
+        let mut result = session.run("RETURN 1").await.unwrap();
+        while let Some(record) = result.next().await {
+            record.unwrap();
+        }
+    }
+}
+
+/// A driver on one runtime adapter, with its one session (one pooled connection).
+enum Client {
+    /// On a current-thread tokio runtime (the stream is registered with that runtime's reactor).
+    Tokio(tokio::runtime::Runtime, quiver_tokio::Session),
+    /// On `smol::block_on` (async-io's reactor).
+    Smol(quiver_smol::Session),
+    /// On `async_std::task::block_on` (async-io's reactor too).
+    AsyncStd(quiver_async_std::Session),
+    /// The blocking API over std::net.
+    Blocking(quiver_blocking::Session),
+}
+
+impl Client {
+    fn connect(adapter: &str, uri: &str, auth: &AuthToken) -> Client {
+        let config = || Config::default().with_telemetry(false);
+        let unreachable = |e: quiver_tokio::Error| -> ! {
+            panic!(
+                "cannot reach Neo4j at {uri} ({e}); start it with `cargo xtask server start neo4j-5`"
+            )
+        };
+        match adapter {
+            "tokio" => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime");
+                let driver = Driver::with_config(uri, auth.clone(), config()).expect("driver");
+                runtime
+                    .block_on(driver.verify_connectivity())
+                    .unwrap_or_else(|e| unreachable(e));
+                Client::Tokio(runtime, driver.session())
+            }
+            "smol" => {
+                let driver =
+                    quiver_smol::Driver::with_config(uri, auth.clone(), config()).expect("driver");
+                smol::block_on(driver.verify_connectivity()).unwrap_or_else(|e| unreachable(e));
+                Client::Smol(driver.session())
+            }
+            "async-std" => {
+                let driver = quiver_async_std::Driver::with_config(uri, auth.clone(), config())
+                    .expect("driver");
+                async_std::task::block_on(driver.verify_connectivity())
+                    .unwrap_or_else(|e| unreachable(e));
+                Client::AsyncStd(driver.session())
+            }
+            "blocking" => {
+                let driver = quiver_blocking::Driver::with_config(uri, auth.clone(), config())
+                    .expect("driver");
+                driver
+                    .verify_connectivity()
+                    .unwrap_or_else(|e| unreachable(e));
+                Client::Blocking(driver.session())
+            }
+            other => panic!(
+                "unknown adapter {other:?} in QUIVER_BENCH_ADAPTERS (tokio, smol, async-std, blocking)"
+            ),
+        }
+    }
+
+    fn run(&mut self, queries: u32) {
+        match self {
+            Client::Tokio(runtime, session) => runtime.block_on(lock_step(session, queries)),
+            Client::Smol(session) => smol::block_on(lock_step(session, queries)),
+            Client::AsyncStd(session) => async_std::task::block_on(lock_step(session, queries)),
+            Client::Blocking(session) => {
+                for _ in 0..queries {
+                    for record in session.run("RETURN 1").unwrap() {
+                        record.unwrap();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Wall and CPU time of one client over all rounds.
+#[derive(Default)]
+struct Totals {
+    wall: Duration,
+    raw_wall: Duration,
+    user: Duration,
+    system: Duration,
+    wake_ups: u64,
+}
+
 fn main() {
     let queries: u32 = env("QUIVER_BENCH_QUERIES", "5000").parse().unwrap_or(5000);
     let rounds: u32 = env("QUIVER_BENCH_ROUNDS", "4").parse().unwrap_or(4);
     let streams: u32 = env("QUIVER_BENCH_STREAMS", "3").parse().unwrap_or(3);
+    // No lock-step rounds (only the streams): no warm-up either.
+    let warmup: u32 = if rounds > 0 {
+        env("QUIVER_BENCH_WARMUP", "2000").parse().unwrap_or(2000)
+    } else {
+        0
+    };
+    let with_raw = env("QUIVER_BENCH_RAW", "1") != "0";
+    let adapters = env("QUIVER_BENCH_ADAPTERS", "tokio,smol,async-std,blocking");
+    let adapters: Vec<&str> = adapters
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .collect();
     let uri = env("NEO4J_URI", "bolt://127.0.0.1:7687");
     let user = env("NEO4J_USER", "neo4j");
     let password = env("NEO4J_PASSWORD", "quiver-test-password");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let mut raw = RawLoop::connect(&uri, &user, &password);
+    let auth = AuthToken::basic(&user, &password);
 
-    runtime.block_on(async {
-        let driver = Driver::with_config(&uri, AuthToken::basic(&user, &password), Config::default().with_telemetry(false))
-            .expect("driver");
-        driver.verify_connectivity().await.unwrap_or_else(|e| {
-            panic!("cannot reach Neo4j at {uri} ({e}); start it with `cargo xtask server start neo4j-5`")
-        });
-        let mut session = driver.session();
-        // Warm up both clients and the server's JIT before measuring anything.
-        let warm_up = if rounds > 0 { 2000 } else { 0 };
-        raw.run(warm_up);
-        for _ in 0..warm_up {
-            session.run("RETURN 1").await.unwrap().consume().await.unwrap();
-        }
-        // Raw and Quiver alternate, so that server warm-up and machine noise hit both alike.
-        let (mut raw_total, mut quiver_total) = (Duration::ZERO, Duration::ZERO);
-        for round in 1..=rounds {
-            let (raw_wall, raw_cpu) = raw.run(queries);
-            let (wall, cpu) = (Instant::now(), Cpu::now());
-            for _ in 0..queries {
-                let mut result = session.run("RETURN 1").await.unwrap();
-                while let Some(record) = result.next().await {
-                    record.unwrap();
-                }
-            }
-            let (wall, cpu) = (wall.elapsed(), Cpu::now().since(cpu));
-            let n = f64::from(queries);
+    let mut raw = with_raw.then(|| RawLoop::connect(&uri, &user, &password));
+    let mut clients: Vec<(&str, Client, Totals)> = adapters
+        .iter()
+        .map(|&adapter| {
+            (
+                adapter,
+                Client::connect(adapter, &uri, &auth),
+                Totals::default(),
+            )
+        })
+        .collect();
+    // Warm up every client and the server's JIT before measuring anything.
+    if let Some(raw) = &mut raw {
+        raw.run(warmup);
+    }
+    for (_, client, _) in &mut clients {
+        client.run(warmup);
+    }
+
+    // The raw loop, then each client, every round; the clients' order rotates from round to
+    // round so that none always runs right after the raw loop.
+    let n = f64::from(queries);
+    for round in 1..=rounds {
+        let raw_wall = raw.as_mut().map(|raw| {
+            let (wall, cpu) = raw.run(queries);
             println!(
-                "round {round}: raw    RETURN 1 lock-step {:>6.0} q/s, client CPU {}/query",
-                n / raw_wall.as_secs_f64(),
-                raw_cpu.per(n)
+                "round {round}: raw       RETURN 1 lock-step {:>6.0} q/s, client CPU {}/query",
+                n / wall.as_secs_f64(),
+                cpu.per(n)
             );
+            wall
+        });
+        let count = clients.len();
+        for i in 0..count {
+            let Some((adapter, client, totals)) = clients.get_mut((i + round as usize) % count)
+            else {
+                continue;
+            };
+            let (wall, cpu) = (Instant::now(), Cpu::now());
+            client.run(queries);
+            let (wall, cpu) = (wall.elapsed(), Cpu::now().since(cpu));
+            let of_raw = raw_wall
+                .map(|raw| {
+                    format!(
+                        ", {:.0}% of raw",
+                        100.0 * raw.as_secs_f64() / wall.as_secs_f64()
+                    )
+                })
+                .unwrap_or_default();
             println!(
-                "round {round}: quiver RETURN 1 lock-step {:>6.0} q/s, client CPU {}/query ({queries} queries, {:.0}% of raw)",
+                "round {round}: {adapter:<9} RETURN 1 lock-step {:>6.0} q/s, client CPU {}/query ({queries} queries{of_raw})",
                 n / wall.as_secs_f64(),
                 cpu.per(n),
-                100.0 * raw_wall.as_secs_f64() / wall.as_secs_f64()
             );
-            raw_total += raw_wall;
-            quiver_total += wall;
+            totals.wall += wall;
+            totals.raw_wall += raw_wall.unwrap_or_default();
+            totals.user += cpu.user;
+            totals.system += cpu.system;
+            totals.wake_ups += cpu.wake_ups;
         }
-        if rounds > 0 {
-            println!(
-            "all rounds: quiver lock-step throughput = {:.1}% of the raw socket loop",
-            100.0 * raw_total.as_secs_f64() / quiver_total.as_secs_f64()
+    }
+    let all = f64::from(queries * rounds);
+    for (adapter, _, totals) in clients.iter().filter(|_| rounds > 0) {
+        let of_raw = if with_raw {
+            format!(
+                ", throughput {:.1}% of the raw socket loop",
+                100.0 * totals.raw_wall.as_secs_f64() / totals.wall.as_secs_f64()
+            )
+        } else {
+            String::new()
+        };
+        let cpu = Cpu {
+            user: totals.user,
+            system: totals.system,
+            wake_ups: totals.wake_ups,
+        };
+        println!(
+            "all rounds: {adapter:<9} {:>6.0} q/s, client CPU {}/query{of_raw}",
+            all / totals.wall.as_secs_f64(),
+            cpu.per(all)
         );
-        }
+    }
 
-        for _ in 0..streams {
-            let (rows, raw_wall, raw_cpu) = raw.stream();
-            assert_eq!(rows, 200_000);
-            println!(
-                "raw    200k-row stream: {:>8.0} rows/s, client CPU {}/row",
-                rows as f64 / raw_wall.as_secs_f64(),
-                raw_cpu.per(rows as f64)
-            );
-            let (wall, cpu) = (Instant::now(), Cpu::now());
-            let mut result = session.run(STREAM).await.unwrap();
-            let mut rows = 0u64;
-            let mut checksum = 0i64;
-            while let Some(record) = result.next().await {
-                let record = record.unwrap();
-                checksum += record.get_at::<i64>(0).unwrap();
-                rows += 1;
+    if let Some((_, Client::Tokio(runtime, session), _)) = clients
+        .iter_mut()
+        .find(|(_, client, _)| matches!(client, Client::Tokio(..)))
+    {
+        runtime.block_on(async {
+            for _ in 0..streams {
+                if let Some(raw) = &mut raw {
+                    let (rows, raw_wall, raw_cpu) = raw.stream();
+                    assert_eq!(rows, 200_000);
+                    println!(
+                        "raw   200k-row stream: {:>8.0} rows/s, client CPU {}/row",
+                        rows as f64 / raw_wall.as_secs_f64(),
+                        raw_cpu.per(rows as f64)
+                    );
+                }
+                let (wall, cpu) = (Instant::now(), Cpu::now());
+                let mut result = session.run(STREAM).await.unwrap();
+                let mut rows = 0u64;
+                let mut checksum = 0i64;
+                while let Some(record) = result.next().await {
+                    let record = record.unwrap();
+                    checksum += record.get_at::<i64>(0).unwrap();
+                    rows += 1;
+                }
+                let (wall, cpu) = (wall.elapsed(), Cpu::now().since(cpu));
+                assert_eq!(rows, 200_000);
+                assert_eq!(checksum, 200_000 * 200_001 / 2);
+                println!(
+                    "tokio 200k-row stream: {:>8.0} rows/s, client CPU {}/row",
+                    rows as f64 / wall.as_secs_f64(),
+                    cpu.per(rows as f64)
+                );
             }
-            let (wall, cpu) = (wall.elapsed(), Cpu::now().since(cpu));
-            assert_eq!(rows, 200_000);
-            assert_eq!(checksum, 200_000 * 200_001 / 2);
-            println!(
-                "quiver 200k-row stream: {:>8.0} rows/s, client CPU {}/row",
-                rows as f64 / wall.as_secs_f64(),
-                cpu.per(rows as f64)
-            );
-        }
-    });
+        });
+    }
     println!(
-        "quiver memory: peak RSS {}, now {}",
+        "memory (all clients): peak RSS {}, now {}",
         memory("VmHWM"),
         memory("VmRSS")
     );
