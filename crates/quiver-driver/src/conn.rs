@@ -28,7 +28,7 @@ use quiver_bolt::{
 use crate::auth::AuthManager;
 use crate::config::ServerAddress;
 use crate::error::{Error, Result, ServerError};
-use crate::io::{earliest, with_deadline};
+use crate::io::{KeptSleep, earliest, with_deadline, with_kept_deadline};
 use crate::runtime::{ConnectTarget, Runtime};
 use crate::summary::ServerInfo;
 use crate::tls::{MaybeTls, TlsConnector};
@@ -73,6 +73,8 @@ pub(crate) struct BoltConnection<R: Runtime> {
     pub(crate) created: Instant,
     pub(crate) last_used: Instant,
     read_timeout: Option<Duration>,
+    /// The timer of the read deadlines, kept from read to read (see [`KeptSleep`]).
+    read_sleep: KeptSleep,
     /// Set while a write is in progress: if the write future is dropped, the stream may hold half
     /// a message and the connection must not be reused.
     writing: bool,
@@ -163,6 +165,7 @@ impl<R: Runtime> BoltConnection<R> {
             // bounded by the pool's acquisition timeout (as in the official drivers) and by the
             // read timeout, if one is set.
             read_timeout: settings.read_timeout,
+            read_sleep: KeptSleep::default(),
             writing: false,
             broken: false,
             last_failure: None,
@@ -330,7 +333,15 @@ impl<R: Runtime> BoltConnection<R> {
             .set_io_deadline(self.stream.tcp_mut(), deadline);
         let stream = &mut self.stream;
         let buf = &mut self.read_buf;
-        let read = with_deadline(&self.runtime, deadline, stream.read(buf)).await;
+        // May end early, at an earlier read's deadline: `timed_out` then finds neither deadline
+        // passed and the caller reads again.
+        let read = with_kept_deadline(
+            &self.runtime,
+            &mut self.read_sleep,
+            deadline,
+            stream.read(buf),
+        )
+        .await;
         let now = self.runtime.now();
         match read {
             Some(Ok(0)) => Err(self.io_failed("the server closed the connection", None)),
