@@ -31,10 +31,10 @@
 //! pooling, retries, bookmarks and results — with three small pieces:
 //!
 //! * **Sockets**: `std::net::TcpStream` behind the futures-io traits. A write blocks the calling
-//!   thread and returns `Ready`; a read with nothing to read returns `Pending` once (waking
-//!   itself, so TLS can first send what it has queued — see `BlockingStream`) and then blocks.
-//!   Read and write timeouts are socket options (`set_read_timeout`), set from the deadline the
-//!   driver passes down before every I/O.
+//!   thread and returns `Ready`; a read returns `Pending` once (waking itself, so TLS can first
+//!   send what it has queued — see `BlockingStream`) and then blocks. Read and write timeouts are
+//!   socket options (`set_read_timeout`), set from the deadline the driver passes down before
+//!   every I/O (and left alone while that deadline keeps the same distance).
 //! * **Sleeping** (retry back-off, waiting for a free pooled connection) records its deadline in a
 //!   thread-local that the executor reads to time out its park.
 //! * **The executor** is a `block_on`: poll the one future on the calling thread; when it is

@@ -16,29 +16,62 @@ use crate::executor;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BlockingRuntime;
 
-/// A connected socket whose futures-io calls block and then return `Ready` — except that a read
-/// with nothing to read first returns `Pending` once (waking itself) before it blocks.
+/// A connected socket whose futures-io calls block and then return `Ready` — except that each read
+/// first returns `Pending` once (waking itself) before it blocks.
 ///
 /// That one yield is what makes TLS work: futures-rustls reads "until it would block" during the
 /// handshake, even when rustls has its own Finished message queued to send. A read that blocked
 /// right away would wait for the server, which waits for that Finished: a deadlock until the
 /// server's handshake timeout. Given one `Pending`, futures-rustls writes what it has queued
-/// first. Writing resets the yield, so the read after a write yields again.
+/// first. The yield costs no system call: the stream does not first look for data with a
+/// non-blocking read (toggling `O_NONBLOCK` twice and failing with `EAGAIN` cost three system
+/// calls per query for nothing in a lock-step client, where the answer has never arrived yet).
 #[derive(Debug)]
 pub struct BlockingStream {
     socket: TcpStream,
-    /// The socket is in non-blocking mode (for the read attempt before a yield).
-    nonblocking: bool,
     /// The last read returned `Pending` and nothing was written since: the next read blocks.
     yielded: bool,
+    /// The read and write timeout on the socket now (`None`: none).
+    timeout: Option<Duration>,
 }
 
 impl BlockingStream {
-    fn set_nonblocking(&mut self, nonblocking: bool) -> io::Result<()> {
-        if self.nonblocking != nonblocking {
-            self.socket.set_nonblocking(nonblocking)?;
-            self.nonblocking = nonblocking;
+    fn new(socket: TcpStream, timeout: Option<Duration>) -> Self {
+        BlockingStream {
+            socket,
+            yielded: false,
+            timeout,
         }
+    }
+
+    /// Make blocking calls return by `deadline` (a little later at worst, never earlier).
+    ///
+    /// Socket timeouts are relative (per call) while deadlines are absolute, so a deadline a
+    /// fixed time after each message (the server's receive-timeout hint, a read timeout) gives
+    /// each call nearly the same timeout. Setting both timeouts costs two system calls per I/O;
+    /// the timeout on the socket is therefore kept while it ends no earlier than `deadline` and
+    /// at most 0.1% of the time left later, and set 0.05% long when it changes, so that the small
+    /// jitter between queries does not make it change every time.
+    fn set_deadline(&mut self, deadline: Option<Instant>) -> io::Result<()> {
+        // A zero timeout means "none" to the OS: a deadline that has passed gets the shortest one.
+        let left = deadline.map(|d| {
+            d.saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
+        });
+        let keep = match (self.timeout, left) {
+            (None, None) => true,
+            (Some(current), Some(left)) => left <= current && current <= left + left / 1000,
+            _ => false,
+        };
+        if keep {
+            return Ok(());
+        }
+        let timeout = left.map(|left| left + left / 2000);
+        // Forget the old value first: if a call below fails, the next deadline sets both again.
+        self.timeout = Some(Duration::ZERO);
+        self.socket.set_read_timeout(timeout)?;
+        self.socket.set_write_timeout(timeout)?;
+        self.timeout = timeout;
         Ok(())
     }
 }
@@ -59,13 +92,7 @@ impl Runtime for BlockingRuntime {
         stream: &mut BlockingStream,
         deadline: Option<Instant>,
     ) -> io::Result<()> {
-        // A zero timeout means "none" to the OS: a deadline that has passed gets the shortest one.
-        let timeout = deadline.map(|d| {
-            d.saturating_duration_since(Instant::now())
-                .max(Duration::from_millis(1))
-        });
-        stream.socket.set_read_timeout(timeout)?;
-        stream.socket.set_write_timeout(timeout)
+        stream.set_deadline(deadline)
     }
 }
 
@@ -95,20 +122,10 @@ fn connect(target: &ConnectTarget) -> io::Result<BlockingStream> {
                 if target.keep_alive {
                     socket2::SockRef::from(&stream).set_keepalive(true)?;
                 }
+                let mut stream = BlockingStream::new(stream, None);
                 // Bounds the TLS handshake, which runs before the driver sets its own deadlines.
-                if let Some(left) = target
-                    .deadline
-                    .map(|d| d.saturating_duration_since(Instant::now()))
-                {
-                    let left = Some(left.max(Duration::from_millis(1)));
-                    stream.set_read_timeout(left)?;
-                    stream.set_write_timeout(left)?;
-                }
-                return Ok(BlockingStream {
-                    socket: stream,
-                    nonblocking: false,
-                    yielded: false,
-                });
+                stream.set_deadline(target.deadline)?;
+                return Ok(stream);
             }
             Err(e) => last_error = e,
         }
@@ -155,19 +172,12 @@ impl AsyncRead for BlockingStream {
         let this = self.get_mut();
         if this.yielded {
             this.yielded = false;
-            this.set_nonblocking(false)?;
             return retry(|| this.socket.read(buf));
         }
-        this.set_nonblocking(true)?;
-        match retry(|| this.socket.read(buf)) {
-            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {
-                this.yielded = true;
-                // Poll again at once: the caller gets one chance to write before the read blocks.
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
-            ready => ready,
-        }
+        this.yielded = true;
+        // Poll again at once: the caller gets one chance to write before the read blocks.
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 
@@ -179,7 +189,6 @@ impl AsyncWrite for BlockingStream {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.yielded = false;
-        this.set_nonblocking(false)?;
         retry(|| this.socket.write(buf))
     }
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -285,6 +294,61 @@ mod tests {
             other => panic!("expected a timeout, got {other:?}"),
         }
         assert!(started.elapsed() >= Duration::from_millis(40));
+    }
+
+    #[test]
+    fn a_read_yields_once_even_with_data_waiting_then_returns_it() {
+        let (mut client, mut server) = pair();
+        server.write_all(b"ready").unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut buf = [0u8; 8];
+        assert!(
+            Pin::new(&mut client)
+                .poll_read(&mut cx, &mut buf)
+                .is_pending()
+        );
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(
+            Pin::new(&mut client).poll_read(&mut cx, &mut buf),
+            Poll::Ready(Ok(5))
+        ));
+        assert_eq!(&buf[..5], b"ready");
+    }
+
+    #[test]
+    fn the_socket_timeout_is_kept_while_the_deadline_keeps_its_distance() {
+        let (mut client, _server) = pair();
+        let timeout = |c: &BlockingStream| {
+            let read = c.socket.read_timeout().unwrap();
+            assert_eq!(read, c.socket.write_timeout().unwrap());
+            read
+        };
+        assert_eq!(timeout(&client), None);
+        let set = |c: &mut BlockingStream, d| BlockingRuntime.set_io_deadline(c, d).unwrap();
+
+        set(&mut client, Some(Instant::now() + Duration::from_secs(120)));
+        let first = timeout(&client).unwrap();
+        // Never shorter than the time left, at most 0.1% longer.
+        assert!(first >= Duration::from_millis(119_900) && first <= Duration::from_millis(120_120));
+        // The same distance a little later (query jitter): the socket is left alone.
+        std::thread::sleep(Duration::from_millis(2));
+        set(&mut client, Some(Instant::now() + Duration::from_secs(120)));
+        assert_eq!(timeout(&client), Some(first));
+        // Nearer (or much further): set again, never ending before the deadline.
+        set(&mut client, Some(Instant::now() + Duration::from_secs(30)));
+        let nearer = timeout(&client).unwrap();
+        assert!(nearer >= Duration::from_millis(29_900) && nearer <= Duration::from_millis(30_030));
+        set(&mut client, Some(Instant::now() + Duration::from_secs(300)));
+        assert!(timeout(&client).unwrap() >= Duration::from_millis(299_000));
+        // A deadline that has passed gets the shortest timeout; none removes it.
+        set(&mut client, Some(Instant::now()));
+        // (1 ms, which the kernel rounds up to its tick)
+        assert!(timeout(&client).unwrap() <= Duration::from_millis(20));
+        set(&mut client, None);
+        assert_eq!(timeout(&client), None);
     }
 
     #[test]
