@@ -31,34 +31,54 @@ pub struct BlockingStream {
     socket: TcpStream,
     /// The last read returned `Pending` and nothing was written since: the next read blocks.
     yielded: bool,
-    /// The read and write timeout on the socket now (`None`: none).
-    timeout: Option<Duration>,
+    /// The deadline of the driver's current I/O ([`Runtime::set_io_deadline`]), applied to the
+    /// socket's read or write timeout when a read or write happens.
+    deadline: Option<Instant>,
+    /// The read timeout on the socket now (`None`: none).
+    read_timeout: Option<Duration>,
+    /// The write timeout on the socket now (`None`: none).
+    write_timeout: Option<Duration>,
+}
+
+/// Which of the socket's timeouts.
+#[derive(Clone, Copy)]
+enum Direction {
+    Read,
+    Write,
 }
 
 impl BlockingStream {
-    fn new(socket: TcpStream, timeout: Option<Duration>) -> Self {
+    fn new(socket: TcpStream, deadline: Option<Instant>) -> Self {
         BlockingStream {
             socket,
             yielded: false,
-            timeout,
+            deadline,
+            read_timeout: None,
+            write_timeout: None,
         }
     }
 
-    /// Make blocking calls return by `deadline` (a little later at worst, never earlier).
+    /// Make the next blocking call in `direction` return by the deadline (a little later at
+    /// worst, never earlier).
     ///
     /// Socket timeouts are relative (per call) while deadlines are absolute, so a deadline a
     /// fixed time after each message (the server's receive-timeout hint, a read timeout) gives
-    /// each call nearly the same timeout. Setting both timeouts costs two system calls per I/O;
-    /// the timeout on the socket is therefore kept while it ends no earlier than `deadline` and
-    /// at most 0.1% of the time left later, and set 0.05% long when it changes, so that the small
-    /// jitter between queries does not make it change every time.
-    fn set_deadline(&mut self, deadline: Option<Instant>) -> io::Result<()> {
+    /// each call nearly the same timeout. Setting it costs a system call per I/O; the timeout on
+    /// the socket is therefore kept while it ends no earlier than the deadline and at most 0.1% of
+    /// the time left later, and set 0.05% long when it changes, so that the small jitter between
+    /// queries does not change it every time. Reads and writes keep their own timeouts: a lock-step
+    /// client writes without a deadline and reads with one.
+    fn apply_deadline(&mut self, direction: Direction) -> io::Result<()> {
         // A zero timeout means "none" to the OS: a deadline that has passed gets the shortest one.
-        let left = deadline.map(|d| {
+        let left = self.deadline.map(|d| {
             d.saturating_duration_since(Instant::now())
                 .max(Duration::from_millis(1))
         });
-        let keep = match (self.timeout, left) {
+        let current = match direction {
+            Direction::Read => &mut self.read_timeout,
+            Direction::Write => &mut self.write_timeout,
+        };
+        let keep = match (*current, left) {
             (None, None) => true,
             (Some(current), Some(left)) => left <= current && current <= left + left / 1000,
             _ => false,
@@ -67,11 +87,13 @@ impl BlockingStream {
             return Ok(());
         }
         let timeout = left.map(|left| left + left / 2000);
-        // Forget the old value first: if a call below fails, the next deadline sets both again.
-        self.timeout = Some(Duration::ZERO);
-        self.socket.set_read_timeout(timeout)?;
-        self.socket.set_write_timeout(timeout)?;
-        self.timeout = timeout;
+        // Forget the old value first: if the call fails, the next I/O sets it again.
+        *current = Some(Duration::ZERO);
+        match direction {
+            Direction::Read => self.socket.set_read_timeout(timeout)?,
+            Direction::Write => self.socket.set_write_timeout(timeout)?,
+        }
+        *current = timeout;
         Ok(())
     }
 }
@@ -92,7 +114,9 @@ impl Runtime for BlockingRuntime {
         stream: &mut BlockingStream,
         deadline: Option<Instant>,
     ) -> io::Result<()> {
-        stream.set_deadline(deadline)
+        // Applied by the read or write that follows, to that direction's timeout only.
+        stream.deadline = deadline;
+        Ok(())
     }
 }
 
@@ -122,10 +146,9 @@ fn connect(target: &ConnectTarget) -> io::Result<BlockingStream> {
                 if target.keep_alive {
                     socket2::SockRef::from(&stream).set_keepalive(true)?;
                 }
-                let mut stream = BlockingStream::new(stream, None);
-                // Bounds the TLS handshake, which runs before the driver sets its own deadlines.
-                stream.set_deadline(target.deadline)?;
-                return Ok(stream);
+                // The connect deadline bounds the TLS handshake, which runs before the driver
+                // sets its own deadlines.
+                return Ok(BlockingStream::new(stream, target.deadline));
             }
             Err(e) => last_error = e,
         }
@@ -172,6 +195,7 @@ impl AsyncRead for BlockingStream {
         let this = self.get_mut();
         if this.yielded {
             this.yielded = false;
+            this.apply_deadline(Direction::Read)?;
             return retry(|| this.socket.read(buf));
         }
         this.yielded = true;
@@ -189,6 +213,7 @@ impl AsyncWrite for BlockingStream {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.yielded = false;
+        this.apply_deadline(Direction::Write)?;
         retry(|| this.socket.write(buf))
     }
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -321,34 +346,53 @@ mod tests {
     #[test]
     fn the_socket_timeout_is_kept_while_the_deadline_keeps_its_distance() {
         let (mut client, _server) = pair();
-        let timeout = |c: &BlockingStream| {
-            let read = c.socket.read_timeout().unwrap();
-            assert_eq!(read, c.socket.write_timeout().unwrap());
-            read
+        let timeouts = |c: &BlockingStream| {
+            (
+                c.socket.read_timeout().unwrap(),
+                c.socket.write_timeout().unwrap(),
+            )
         };
-        assert_eq!(timeout(&client), None);
-        let set = |c: &mut BlockingStream, d| BlockingRuntime.set_io_deadline(c, d).unwrap();
+        assert_eq!(timeouts(&client), (None, None));
+        // The deadline reaches the socket with the next read (or write) only.
+        let read_with = |c: &mut BlockingStream, d| {
+            BlockingRuntime.set_io_deadline(c, d).unwrap();
+            c.apply_deadline(Direction::Read).unwrap();
+            timeouts(c).0
+        };
 
-        set(&mut client, Some(Instant::now() + Duration::from_secs(120)));
-        let first = timeout(&client).unwrap();
+        let first = read_with(&mut client, Some(Instant::now() + Duration::from_secs(120)));
+        let first = first.unwrap();
         // Never shorter than the time left, at most 0.1% longer.
         assert!(first >= Duration::from_millis(119_900) && first <= Duration::from_millis(120_120));
+        // The write timeout is the writes' business.
+        assert_eq!(timeouts(&client).1, None);
         // The same distance a little later (query jitter): the socket is left alone.
         std::thread::sleep(Duration::from_millis(2));
-        set(&mut client, Some(Instant::now() + Duration::from_secs(120)));
-        assert_eq!(timeout(&client), Some(first));
+        let again = read_with(&mut client, Some(Instant::now() + Duration::from_secs(120)));
+        assert_eq!(again, Some(first));
         // Nearer (or much further): set again, never ending before the deadline.
-        set(&mut client, Some(Instant::now() + Duration::from_secs(30)));
-        let nearer = timeout(&client).unwrap();
+        let nearer = read_with(&mut client, Some(Instant::now() + Duration::from_secs(30)));
+        let nearer = nearer.unwrap();
         assert!(nearer >= Duration::from_millis(29_900) && nearer <= Duration::from_millis(30_030));
-        set(&mut client, Some(Instant::now() + Duration::from_secs(300)));
-        assert!(timeout(&client).unwrap() >= Duration::from_millis(299_000));
-        // A deadline that has passed gets the shortest timeout; none removes it.
-        set(&mut client, Some(Instant::now()));
-        // (1 ms, which the kernel rounds up to its tick)
-        assert!(timeout(&client).unwrap() <= Duration::from_millis(20));
-        set(&mut client, None);
-        assert_eq!(timeout(&client), None);
+        let further = read_with(&mut client, Some(Instant::now() + Duration::from_secs(300)));
+        assert!(further.unwrap() >= Duration::from_millis(299_000));
+        // A deadline that has passed gets the shortest timeout (1 ms, which the kernel rounds up
+        // to its tick); none removes it.
+        let passed = read_with(&mut client, Some(Instant::now()));
+        assert!(passed.unwrap() <= Duration::from_millis(20));
+        assert_eq!(read_with(&mut client, None), None);
+        // A write applies the deadline to the write timeout.
+        BlockingRuntime
+            .set_io_deadline(&mut client, Some(Instant::now() + Duration::from_secs(10)))
+            .unwrap();
+        let waker = Waker::from(Arc::new(CountingWaker(AtomicUsize::new(0))));
+        assert!(matches!(
+            Pin::new(&mut client).poll_write(&mut Context::from_waker(&waker), b"x"),
+            Poll::Ready(Ok(1))
+        ));
+        let (read, write) = timeouts(&client);
+        assert_eq!(read, None);
+        assert!(write.is_some_and(|w| w >= Duration::from_millis(9_900)));
     }
 
     #[test]
