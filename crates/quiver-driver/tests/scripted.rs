@@ -1469,3 +1469,55 @@ fn before_bolt_5_6_gql_statuses_are_filled_in_from_records_and_notifications() {
     })
     .unwrap();
 }
+
+#[test]
+fn a_liveness_check_the_server_never_answers_ends_at_its_recv_timeout_and_a_new_connection_serves()
+{
+    // The server promises an answer within 2 s (`connection.recv_timeout_seconds`), then leaves
+    // the liveness check's RESET unanswered (TestKit's `test_timeout_recv_timeout`).
+    let mut resets = 0;
+    let world = World::new(move |call| match call.tag {
+        HELLO => {
+            let hints: Map = [("connection.recv_timeout_seconds", Value::Integer(2))]
+                .into_iter()
+                .collect();
+            Some(Reply::Success(vec![
+                ("server", Value::from("Neo4j/5.26.0")),
+                ("connection_id", Value::from("bolt-r")),
+                ("hints", Value::Map(hints)),
+            ]))
+        }
+        RESET => {
+            resets += 1;
+            (resets == 1).then_some(Reply::Silent)
+        }
+        _ => None,
+    });
+    let config = Config::default().with_liveness_check_timeout(Some(Duration::from_secs(2)));
+    let driver = driver(&world, config);
+    let query = || block_on(async { driver.session().run("RETURN 1").await?.consume().await });
+    query().unwrap();
+    // Before the liveness timeout: the pooled connection is used as it is.
+    world.lock().unwrap().clock += Duration::from_secs(1);
+    query().unwrap();
+    assert!(!log(&world).iter().any(|l| l.ends_with("RESET")));
+    // After it: one RESET, which the server never answers; 2 s later (simulated) the connection
+    // is given up and the query runs on a new one.
+    world.lock().unwrap().clock += Duration::from_secs(3);
+    let before = world.lock().unwrap().clock;
+    query().unwrap();
+    let after = world.lock().unwrap().clock;
+    let log = log(&world);
+    assert_eq!(
+        log.iter().filter(|l| l.ends_with("RESET")).count(),
+        1,
+        "{log:?}"
+    );
+    assert_eq!(world.lock().unwrap().connections, 2, "{log:?}");
+    assert_eq!(log.last().map(String::as_str), Some("c2:PULL"), "{log:?}");
+    assert!(
+        after - before >= Duration::from_secs(2),
+        "{:?}",
+        after - before
+    );
+}
