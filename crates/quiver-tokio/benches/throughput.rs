@@ -12,7 +12,8 @@
 //! QUIVER_BENCH_WARMUP (queries per client before measuring), QUIVER_BENCH_ADAPTERS (comma list,
 //! default `tokio,smol,async-std,blocking`), QUIVER_BENCH_RAW (`0`: no raw loop, e.g. to count one
 //! adapter's system calls under `strace -f -c`), NEO4J_URI/USER/PASSWORD.
-//! `benches/python_compare.py` measures the official Python driver the same way.
+//! Then `benches/python_compare.py` measures the official Python driver the same way, in the same
+//! run (if `python3` has the `neo4j` package; QUIVER_BENCH_PYTHON=0 skips it).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -345,6 +346,23 @@ fn main() {
         memory("VmHWM"),
         memory("VmRSS")
     );
+    python_compare();
+}
+
+/// The official Python driver on the same server, same run (`benches/python_compare.py`), when
+/// `python3` can import `neo4j` (QUIVER_BENCH_PYTHON=0 skips it).
+fn python_compare() {
+    if env("QUIVER_BENCH_PYTHON", "1") == "0" {
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/python_compare.py");
+    match std::process::Command::new("python3").arg(script).status() {
+        Ok(status) if status.success() => {}
+        Ok(status) => println!(
+            "python   comparison skipped: {script} exited with {status} (pip install neo4j?)"
+        ),
+        Err(e) => println!("python   comparison skipped: cannot run python3 ({e})"),
+    }
 }
 
 /// The same `RETURN 1` loop with the least possible client work: blocking `std::net`, the request
