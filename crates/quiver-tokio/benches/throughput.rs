@@ -55,7 +55,8 @@ impl Cpu {
         Cpu {
             user: self.user - start.user,
             system: self.system - start.system,
-            wake_ups: self.wake_ups - start.wake_ups,
+            // (Saturating: a thread that ended meanwhile takes its count with it.)
+            wake_ups: self.wake_ups.saturating_sub(start.wake_ups),
         }
     }
 
