@@ -13,6 +13,19 @@
 //!
 //! Every field is read leniently: unknown severities and classifications become `Unknown`
 //! (with the text kept in the `raw_*` field), fields of the wrong type are treated as missing.
+//!
+//! ```no_run
+//! # use quiver_driver::{Driver, NotificationSeverity, Result, Runtime};
+//! # async fn example<R: Runtime + Default>(driver: Driver<R>) -> Result<()> {
+//! let summary = driver.execute_query("MATCH (n:Persn) RETURN n").await?.summary;
+//! for status in summary.gql_status_objects() {
+//!     if status.is_notification && status.severity == NotificationSeverity::Warning {
+//!         // e.g. "01N50: warn: label does not exist. The label `Persn` does not exist. …"
+//!         eprintln!("{status} at {:?}", status.position);
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
 
 use std::cmp::Reverse;
 use std::fmt;
