@@ -456,35 +456,30 @@ fn notification_from_status(status: &Map) -> Value {
 }
 
 impl StatusSource {
-    /// The raw notifications, as the Python driver's (deprecated) `ResultSummary.notifications`:
-    /// the `notifications` list if one was sent; else those of the `statuses` that carry a
-    /// `neo4j_code` (`None` if there are none); else `None`.
-    fn raw_notifications(&self) -> Option<Vec<Value>> {
+    /// The notifications, as the Python driver's (deprecated) `ResultSummary.notifications`
+    /// typed: the `notifications` list if one was sent; else those of the `statuses` that carry
+    /// a `neo4j_code` (`None` if there are none); else `None`.
+    pub(crate) fn notifications(&self) -> Option<Vec<Notification>> {
         if let Some(notifications) = &self.notifications {
             return match notifications {
-                Value::List(list) => Some(list.clone()),
+                Value::List(list) => Some(list.iter().map(Notification::from_raw).collect()),
                 _ => None,
             };
         }
         let Value::List(statuses) = self.statuses.as_ref()? else {
             return None;
         };
-        let notifications: Vec<Value> = statuses
+        let notifications: Vec<Notification> = statuses
             .iter()
             .map(|status| enrich_status(status, self.version))
             .filter_map(|status| match status {
                 Value::Map(map) if map.contains_key("neo4j_code") => {
-                    Some(notification_from_status(&map))
+                    Some(Notification::from_raw(&notification_from_status(&map)))
                 }
                 _ => None,
             })
             .collect();
         (!notifications.is_empty()).then_some(notifications)
-    }
-
-    pub(crate) fn notifications(&self) -> Option<Vec<Notification>> {
-        self.raw_notifications()
-            .map(|list| list.iter().map(Notification::from_raw).collect())
     }
 
     pub(crate) fn gql_status_objects(&self) -> Vec<GqlStatusObject> {
