@@ -172,6 +172,7 @@ impl<R: Runtime> Driver<R> {
             database: None,
             impersonated_user: None,
             bookmark_manager: Some(self.inner.query_bookmarks.clone()),
+            auth: None,
         }
     }
 
@@ -249,6 +250,7 @@ pub struct ExecuteQuery<'d, R: Runtime> {
     database: Option<String>,
     impersonated_user: Option<String>,
     bookmark_manager: Option<BookmarkManager>,
+    auth: Option<AuthToken>,
 }
 
 impl<'d, R: Runtime> ExecuteQuery<'d, R> {
@@ -284,12 +286,19 @@ impl<'d, R: Runtime> ExecuteQuery<'d, R> {
         self.bookmark_manager = manager;
         self
     }
+    /// Run as `auth` instead of the driver's credentials, like a session with
+    /// [`SessionConfig::with_auth`] (Bolt 5.1+ re-auth).
+    pub fn auth(mut self, auth: AuthToken) -> Self {
+        self.auth = Some(auth);
+        self
+    }
 
     async fn run(self) -> Result<EagerResult> {
         let mut config = SessionConfig::new();
         config.database = self.database;
         config.impersonated_user = self.impersonated_user;
         config.bookmark_manager = self.bookmark_manager;
+        config.auth = self.auth;
         let mut session = self.driver.session_with(config);
         let mode = match self.routing {
             RoutingControl::Write => AccessMode::Write,

@@ -109,7 +109,7 @@ mod summary;
 mod tls;
 
 pub use auth::{AuthManager, ExpiringAuth, ExpiringAuthManager, StaticAuthManager};
-pub use bookmarks::{BookmarkManager, Bookmarks};
+pub use bookmarks::{BookmarkManager, Bookmarks, BookmarksConsumer, BookmarksSupplier};
 pub use config::{Config, DEFAULT_PORT, RetryConfig, Security, ServerAddress};
 pub use driver::{Driver, ExecuteQuery, RoutingControl};
 pub use error::{

@@ -6,40 +6,48 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use quiver_tokio::{
-    AuthToken, BookmarkManager, Bookmarks, Config, Driver, Map, NotificationFilter, Query,
-    RetryConfig, RoutingControl, SessionConfig,
+    AuthManager, AuthToken, BookmarkManager, Bookmarks, Config, Driver, Map, NotificationFilter,
+    Query, RetryConfig, RoutingControl, SessionConfig,
 };
 use serde_json::{Value as Json, json};
-use tokio::io::BufReader;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::callbacks;
 use crate::convert::{self, map_from_json};
 use crate::errors::Shared;
 use crate::features;
-use crate::protocol::{
-    Request, backend_error, not_implemented, read_request, response, write_response,
-};
+use crate::protocol::{Request, backend_error, not_implemented, response};
 use crate::session::{self, Command};
+use crate::suite::{self, SuiteLink};
 
 /// Serve one suite connection until it closes.
+///
+/// The socket is read by a thread of its own (see [`crate::suite`]), so that driver callbacks
+/// can wait for the suite's answers while a request is being served.
 pub(crate) async fn serve_connection(stream: TcpStream) -> std::io::Result<()> {
-    let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read);
-    let mut backend = Backend::default();
-    loop {
-        let request = match read_request(&mut reader).await {
-            Ok(Some(request)) => request,
-            Ok(None) => break,
+    let stream = stream.into_std()?;
+    stream.set_nonblocking(false)?;
+    let (link, mut requests) = suite::split(stream)?;
+    let link = Arc::new(link);
+    let mut backend = Backend {
+        link: Some(link.clone()),
+        ..Backend::default()
+    };
+    while let Some(request) = requests.recv().await {
+        let request = match request {
+            Ok(request) => request,
             Err(crate::protocol::ReadError::Io(e)) => return Err(e),
             Err(malformed) => {
-                write_response(&mut write, &backend_error(malformed.to_string())).await?;
+                link.send(&backend_error(malformed.to_string()))?;
                 continue;
             }
         };
         let answer = backend.handle(request).await;
-        write_response(&mut write, &answer).await?;
+        link.send(&answer)?;
     }
     backend.shutdown().await;
     Ok(())
@@ -51,12 +59,26 @@ struct Backend {
     drivers: HashMap<String, Driver>,
     sessions: HashMap<String, mpsc::UnboundedSender<Command>>,
     bookmark_managers: HashMap<String, BookmarkManager>,
+    /// Auth token managers by id (`NewAuthTokenManager`, `NewBasicAuthTokenManager`,
+    /// `NewBearerAuthTokenManager`: one id space, as the suite wants).
+    auth_managers: HashMap<String, Arc<dyn AuthManager>>,
+    /// Where each driver's credentials come from, for `VerifyAuthentication` without a token.
+    driver_auth: HashMap<String, DriverAuth>,
+    /// The suite connection, for callbacks (absent in unit tests).
+    link: Option<Arc<SuiteLink>>,
     /// Whether the current subtest was answered with `SkipTest`. TestKit still runs its body and
     /// ignores the outcome; see [`Backend::new_driver`].
     in_skipped_subtest: bool,
     /// Drivers that could not be created inside a skipped subtest, and their sessions (see
     /// [`Backend::new_driver`]).
     inert: std::collections::HashSet<String>,
+}
+
+/// The credentials a driver was created with.
+#[derive(Clone)]
+enum DriverAuth {
+    Token(AuthToken),
+    Manager(Arc<dyn AuthManager>),
 }
 
 /// A `Duration` from a millisecond field.
@@ -242,23 +264,70 @@ impl Backend {
                 Ok(response("Driver", json!({ "id": id })))
             }
             "NewBookmarkManager" => {
-                if request.bool("bookmarksSupplierRegistered") == Some(true)
-                    || request.bool("bookmarksConsumerRegistered") == Some(true)
-                {
-                    return Err(not_implemented(
-                        "a bookmark manager with supplier/consumer callbacks",
-                        "Quiver's BookmarkManager has no user callbacks",
-                    ));
-                }
                 let initial: Bookmarks = request
                     .field("initialBookmarks")
                     .and_then(Json::as_array)
                     .map(|list| list.iter().filter_map(Json::as_str).collect())
                     .unwrap_or_default();
                 let id = self.shared.new_id();
-                self.bookmark_managers
-                    .insert(id.clone(), BookmarkManager::with_initial(initial));
+                let manager = callbacks::bookmark_manager(
+                    &id,
+                    self.link.clone(),
+                    initial,
+                    request.bool("bookmarksSupplierRegistered") == Some(true),
+                    request.bool("bookmarksConsumerRegistered") == Some(true),
+                )
+                .map_err(backend_error)?;
+                self.bookmark_managers.insert(id.clone(), manager);
                 Ok(response("BookmarkManager", json!({ "id": id })))
+            }
+            "NewAuthTokenManager" | "NewBasicAuthTokenManager" | "NewBearerAuthTokenManager" => {
+                let link = self
+                    .link
+                    .clone()
+                    .ok_or_else(|| backend_error("auth token managers need a suite connection"))?;
+                let id = self.shared.new_id();
+                let (manager, answer): (Arc<dyn AuthManager>, &str) = match name {
+                    "NewAuthTokenManager" => (
+                        Arc::new(callbacks::SuiteAuthManager::new(id.clone(), link)),
+                        "AuthTokenManager",
+                    ),
+                    "NewBasicAuthTokenManager" => (
+                        callbacks::basic_manager(id.clone(), link),
+                        "BasicAuthTokenManager",
+                    ),
+                    _ => (
+                        callbacks::bearer_manager(id.clone(), link, std::time::Instant::now),
+                        "BearerAuthTokenManager",
+                    ),
+                };
+                self.auth_managers.insert(id.clone(), manager);
+                Ok(response(answer, json!({ "id": id })))
+            }
+            "AuthTokenManagerClose" => {
+                let id = request.id("id").unwrap_or_default();
+                self.auth_managers.remove(&id);
+                Ok(response("AuthTokenManager", json!({ "id": id })))
+            }
+            "VerifyAuthentication" => {
+                let driver_id = request.id("driverId").unwrap_or_default();
+                let driver = self.driver(&request, "driverId")?;
+                let token = match request.field("authorizationToken") {
+                    Some(token) => auth_token(token).map_err(backend_error)?,
+                    // No token: the driver's own credentials, as official drivers do.
+                    None => match self.driver_auth.get(&driver_id) {
+                        Some(DriverAuth::Token(token)) => token.clone(),
+                        Some(DriverAuth::Manager(manager)) => manager.get_auth(),
+                        None => return Err(backend_error(format!("no driver {driver_id:?}"))),
+                    },
+                };
+                match driver.verify_authentication(&token).await {
+                    Ok(authenticated) => Ok(response(
+                        "DriverIsAuthenticated",
+                        json!({ "id": driver_id, "authenticated": authenticated }),
+                    )),
+                    Err(e) => Err(self.shared.driver_error(e)),
+                }
             }
             "BookmarkManagerClose" => {
                 let id = request.id("id").unwrap_or_default();
@@ -288,12 +357,15 @@ impl Backend {
 
     fn new_driver(&mut self, request: &Request) -> Result<Json, Json> {
         let uri = request.str("uri").unwrap_or_default();
-        if request.id("authTokenManagerId").is_some() {
-            return Err(not_implemented(
-                "NewDriver with an auth token manager",
-                "Quiver has no auth token managers",
-            ));
-        }
+        let manager = match request.id("authTokenManagerId") {
+            Some(id) => Some(
+                self.auth_managers
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| backend_error(format!("no auth token manager {id:?}")))?,
+            ),
+            None => None,
+        };
         for (key, what) in [
             ("resolverRegistered", "custom address resolvers"),
             ("domainNameResolverRegistered", "custom DNS resolvers"),
@@ -325,6 +397,13 @@ impl Backend {
             None => AuthToken::none(),
         };
         let mut config = Config::default();
+        let driver_auth = match manager {
+            Some(manager) => {
+                config = config.with_auth_manager(manager.clone());
+                DriverAuth::Manager(manager)
+            }
+            None => DriverAuth::Token(auth.clone()),
+        };
         if let Some(agent) = request.str("userAgent") {
             config = config.with_user_agent(agent);
         }
@@ -360,6 +439,7 @@ impl Backend {
             Ok(driver) => {
                 let id = self.shared.new_id();
                 self.drivers.insert(id.clone(), driver);
+                self.driver_auth.insert(id.clone(), driver_auth);
                 Ok(response("Driver", json!({ "id": id })))
             }
             Err(e) if self.in_skipped_subtest => {
@@ -378,13 +458,10 @@ impl Backend {
 
     fn new_session(&mut self, request: &Request) -> Result<Json, Json> {
         let driver = self.driver(request, "driverId")?;
-        if request.field("authorizationToken").is_some() {
-            return Err(not_implemented(
-                "NewSession with an auth token",
-                "Quiver has no per-session authentication",
-            ));
-        }
         let mut config = SessionConfig::new();
+        if let Some(token) = request.field("authorizationToken") {
+            config = config.with_auth(auth_token(token).map_err(backend_error)?);
+        }
         if request.str("accessMode") == Some("r") {
             config = config.with_default_access_mode(quiver_tokio::AccessMode::Read);
         }
@@ -422,15 +499,10 @@ impl Backend {
         let driver = self.driver(request, "driverId")?;
         let empty = json!({});
         let config = request.field("config").unwrap_or(&empty);
-        if config
-            .get("authorizationToken")
-            .is_some_and(|t| !t.is_null())
-        {
-            return Err(not_implemented(
-                "ExecuteQuery with an auth token",
-                "Quiver has no per-query authentication",
-            ));
-        }
+        let auth = match config.get("authorizationToken").filter(|t| !t.is_null()) {
+            Some(token) => Some(auth_token(token).map_err(backend_error)?),
+            None => None,
+        };
         let parameters = match request.field("params") {
             Some(params) => map_from_json(params).map_err(backend_error)?,
             None => Map::new(),
@@ -451,6 +523,9 @@ impl Backend {
         }
         if let Some(user) = config.get("impersonatedUser").and_then(Json::as_str) {
             call = call.impersonate(user);
+        }
+        if let Some(auth) = auth {
+            call = call.auth(auth);
         }
         match config.get("bookmarkManagerId") {
             Some(Json::Number(n)) if n.as_i64() == Some(-1) => call = call.bookmark_manager(None),

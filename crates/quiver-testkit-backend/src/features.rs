@@ -8,18 +8,23 @@ use serde_json::{Map, Value as Json};
 /// Only what works goes here: the suite skips tests of features not listed.
 pub(crate) const FEATURES: &[&str] = &[
     // API
+    "Feature:API:BookmarkManager",
     "Feature:API:ConnectionAcquisitionTimeout",
     "Feature:API:Driver.ExecuteQuery",
+    "Feature:API:Driver.ExecuteQuery:WithAuth",
     "Feature:API:Driver:GetServerInfo",
     "Feature:API:Driver.IsEncrypted",
     "Feature:API:Driver:NotificationsConfig",
     "Feature:API:Driver.SupportsSessionAuth",
+    "Feature:API:Driver.VerifyAuthentication",
     "Feature:API:Driver.VerifyConnectivity",
     "Feature:API:Liveness.Check",
     "Feature:API:Result.List",
     "Feature:API:Result.Peek",
     "Feature:API:Result.Single",
+    "Feature:API:Result.SingleOptional",
     "Feature:API:RetryableExceptions",
+    "Feature:API:Session:AuthConfig",
     "Feature:API:SSLSchemes",
     "Feature:API:Session:NotificationsConfig",
     "Feature:API:Summary:GqlStatusObjects",
@@ -28,6 +33,7 @@ pub(crate) const FEATURES: &[&str] = &[
     "Feature:Auth:Bearer",
     "Feature:Auth:Custom",
     "Feature:Auth:Kerberos",
+    "Feature:Auth:Managed",
     // Protocol versions quiver-bolt negotiates
     "Feature:Bolt:4.4",
     "Feature:Bolt:5.0",
@@ -68,10 +74,6 @@ const SKIPPED_TESTS: &[(&str, &str)] = &[
     (".TestRoutingConnectionRecvTimeout.", NO_ROUTING),
     (".TestTelemetryRouting.", NO_ROUTING),
     (".TestNeo4jBookmarkManager.", NO_ROUTING),
-    (
-        ".test_timeout_with_re_auth",
-        "needs per-session authentication, which Quiver does not have",
-    ),
     (
         ".test_negative_timeout",
         "a negative transaction timeout cannot be expressed: Quiver takes a \

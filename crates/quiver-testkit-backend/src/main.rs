@@ -10,11 +10,13 @@
 //! reads), default 9876. One suite connection is one test; each is served independently.
 
 mod backend;
+mod callbacks;
 mod convert;
 mod errors;
 mod features;
 mod protocol;
 mod session;
+mod suite;
 
 use std::process::ExitCode;
 

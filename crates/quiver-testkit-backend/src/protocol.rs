@@ -2,7 +2,6 @@
 //! `#response begin` / `#response end` the other way), each `{"name": …, "data": {…}}`.
 
 use serde_json::{Map, Value, json};
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
 /// One request from the suite.
 #[derive(Debug, Clone)]
@@ -56,34 +55,8 @@ pub(crate) enum ReadError {
     Malformed(String),
 }
 
-/// Read the next framed request; `Ok(None)` at the end of the stream.
-pub(crate) async fn read_request<R: AsyncBufRead + Unpin>(
-    reader: &mut R,
-) -> Result<Option<Request>, ReadError> {
-    let mut line = String::new();
-    let mut body = String::new();
-    let mut inside = false;
-    loop {
-        line.clear();
-        let n = reader.read_line(&mut line).await.map_err(ReadError::Io)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        let trimmed = line.trim();
-        match trimmed {
-            "#request begin" => {
-                inside = true;
-                body.clear();
-            }
-            "#request end" if inside => return parse_request(&body).map(Some),
-            _ if inside => body.push_str(trimmed),
-            // Anything outside a frame (blank lines) is ignored, like the suite does.
-            _ => {}
-        }
-    }
-}
-
-fn parse_request(body: &str) -> Result<Request, ReadError> {
+/// Parse the JSON text of one request frame.
+pub(crate) fn parse_request(body: &str) -> Result<Request, ReadError> {
     let value: Value =
         serde_json::from_str(body).map_err(|e| ReadError::Malformed(format!("{e}: {body}")))?;
     let Value::Object(mut object) = value else {
@@ -103,16 +76,6 @@ fn parse_request(body: &str) -> Result<Request, ReadError> {
         }
     };
     Ok(Request { name, data })
-}
-
-/// Write one framed response.
-pub(crate) async fn write_response<W: AsyncWrite + Unpin>(
-    writer: &mut W,
-    response: &Value,
-) -> std::io::Result<()> {
-    let text = format!("#response begin\n{response}\n#response end\n");
-    writer.write_all(text.as_bytes()).await?;
-    writer.flush().await
 }
 
 /// A response `{"name": name, "data": data}`.
@@ -141,41 +104,25 @@ pub(crate) fn not_implemented(request: &str, why: &str) -> Value {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn reads_framed_requests_and_skips_noise() {
-        let input = b"\n#request begin\n{\"name\": \"GetFeatures\",\n \"data\": {}}\n#request end\n\
-#request begin\n{\"name\":\"NewSession\",\"data\":{\"driverId\":\"3\",\"fetchSize\":2}}\n#request end\n";
-        let mut reader = &input[..];
-        let first = read_request(&mut reader).await.unwrap().unwrap();
-        assert_eq!(first.name, "GetFeatures");
-        assert!(first.data.is_empty());
-        let second = read_request(&mut reader).await.unwrap().unwrap();
-        assert_eq!(second.id("driverId").as_deref(), Some("3"));
-        assert_eq!(second.int("fetchSize"), Some(2));
-        assert!(read_request(&mut reader).await.unwrap().is_none());
+    #[test]
+    fn parses_requests_with_and_without_data() {
+        let request = parse_request(r#"{"name":"NewSession","data":{"driverId":"3"}}"#).unwrap();
+        assert_eq!(request.name, "NewSession");
+        assert_eq!(request.id("driverId").as_deref(), Some("3"));
+        assert!(
+            parse_request(r#"{"name":"GetFeatures"}"#)
+                .unwrap()
+                .data
+                .is_empty()
+        );
+        assert!(parse_request(r#"{"name":"X","data":[1]}"#).is_err());
     }
 
-    #[tokio::test]
-    async fn rejects_requests_that_are_not_objects_with_a_name() {
-        let mut reader = &b"#request begin\n[1]\n#request end\n"[..];
-        assert!(matches!(
-            read_request(&mut reader).await,
-            Err(ReadError::Malformed(_))
-        ));
-        let mut reader = &b"#request begin\n{\"data\":{}}\n#request end\n"[..];
-        assert!(read_request(&mut reader).await.is_err());
-    }
-
-    #[tokio::test]
-    async fn writes_framed_responses() {
-        let mut out = Vec::new();
-        write_response(&mut out, &response("RunTest", json!({})))
-            .await
-            .unwrap();
-        let text = String::from_utf8(out).unwrap();
+    #[test]
+    fn responses_have_a_name_and_data() {
         assert_eq!(
-            text,
-            "#response begin\n{\"data\":{},\"name\":\"RunTest\"}\n#response end\n"
+            response("RunTest", json!({})).to_string(),
+            "{\"data\":{},\"name\":\"RunTest\"}"
         );
     }
 }

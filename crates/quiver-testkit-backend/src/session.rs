@@ -126,6 +126,28 @@ fn summary_answer(summary: &ResultSummary) -> Json {
     }
 }
 
+/// `RecordOptional`: the first of `records` (if any), with a warning when there was more than
+/// one, as the Python driver's `single(strict=False)` does.
+fn optional_record_answer(records: &[Record]) -> Json {
+    let record = match records.first().map(convert::record_json) {
+        None => Json::Null,
+        Some(Ok(record)) => record,
+        Some(Err(why)) => return backend_error(why),
+    };
+    let warnings: Vec<String> = if records.len() > 1 {
+        vec![format!(
+            "expected a result with a single record, but found multiple ({})",
+            records.len()
+        )]
+    } else {
+        Vec::new()
+    };
+    response(
+        "RecordOptional",
+        json!({ "record": record, "warnings": warnings }),
+    )
+}
+
 fn null_record() -> Json {
     response("NullRecord", json!({}))
 }
@@ -292,7 +314,9 @@ impl Actor {
             return Some(command);
         };
         let answer = match command.request.name.as_str() {
-            "ResultNext" | "ResultPeek" | "ResultSingle" | "ResultList" if finished.consumed => {
+            "ResultNext" | "ResultPeek" | "ResultSingle" | "ResultSingleOptional" | "ResultList"
+                if finished.consumed =>
+            {
                 self.shared.driver_error(consumed_error())
             }
             "ResultNext" => match finished.records.pop_front() {
@@ -321,6 +345,13 @@ impl Actor {
                     (_, None) => self.shared.driver_error(Error::ResultNotSingle {
                         found: "more than one",
                     }),
+                }
+            }
+            "ResultSingleOptional" => {
+                let records: Vec<Record> = finished.records.drain(..).collect();
+                match finished.error.take() {
+                    Some(e) => self.shared.driver_error(e),
+                    None => optional_record_answer(&records),
                 }
             }
             "ResultList" => {
@@ -411,6 +442,22 @@ impl Actor {
                     );
                     return;
                 }
+                // Reads the whole result, so that it cannot serve as another `next`.
+                "ResultSingleOptional" => match stream.collect().await {
+                    Ok(records) => {
+                        command.answer(optional_record_answer(&records));
+                        let summary = stream.consume().await.ok();
+                        self.finished.insert(
+                            id,
+                            Finished {
+                                summary,
+                                ..Finished::default()
+                            },
+                        );
+                        return;
+                    }
+                    Err(e) => command.answer(self.error(e)),
+                },
                 "ResultList" => match stream.collect().await {
                     Ok(records) => {
                         command.answer(records_answer(&records));

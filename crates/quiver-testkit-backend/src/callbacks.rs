@@ -1,0 +1,246 @@
+//! Driver callbacks whose code lives in the suite: auth token managers, the providers of the
+//! driver's basic/bearer auth managers, and bookmark suppliers/consumers. Each is an ordinary
+//! Quiver callback that asks the suite over [`SuiteLink::call`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use quiver_tokio::{
+    AuthManager, AuthToken, BookmarkManager, Bookmarks, ExpiringAuth, ExpiringAuthManager,
+    ServerError,
+};
+use serde_json::{Map, Value as Json, json};
+
+use crate::backend::auth_token;
+use crate::convert::value_to_json;
+use crate::suite::SuiteLink;
+
+/// An auth token as TestKit's `AuthorizationToken` object (only the fields the token has, so
+/// that the suite's equality check on the token it handed out holds).
+pub(crate) fn token_json(token: &AuthToken) -> Json {
+    let mut data = Map::new();
+    data.insert("scheme".to_owned(), json!(token.scheme));
+    for (key, value) in [
+        ("principal", &token.principal),
+        ("credentials", &token.credentials),
+        ("realm", &token.realm),
+    ] {
+        if let Some(value) = value {
+            data.insert(key.to_owned(), json!(value));
+        }
+    }
+    if !token.parameters.is_empty() {
+        let parameters: Map<String, Json> = token
+            .parameters
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), value_to_json(v).ok()?)))
+            .collect();
+        data.insert("parameters".to_owned(), Json::Object(parameters));
+    }
+    json!({ "name": "AuthorizationToken", "data": data })
+}
+
+/// Ask the suite for a token with callback request `name`; the answer's `auth` field holds it
+/// (`field_of_auth` digs further, for `AuthTokenAndExpiration`).
+fn ask_for_token(
+    link: &SuiteLink,
+    name: &str,
+    manager_key: &str,
+    id: &str,
+) -> Result<Json, String> {
+    let mut data = Map::new();
+    data.insert(manager_key.to_owned(), json!(id));
+    let answer = link.call(name, data).map_err(|e| e.to_string())?;
+    answer
+        .field("auth")
+        .cloned()
+        .ok_or_else(|| format!("the suite's answer to {name} has no auth"))
+}
+
+/// A token the suite's callback failed to give: the request goes on unauthenticated (and the
+/// server refuses it, which the test sees), since Quiver's `get_auth` cannot fail.
+fn no_token(why: &str) -> AuthToken {
+    eprintln!("quiver-testkit-backend: no auth token from the suite: {why}");
+    AuthToken::none()
+}
+
+/// `NewAuthTokenManager`: an [`AuthManager`] whose two methods are the suite's.
+pub(crate) struct SuiteAuthManager {
+    id: String,
+    link: Arc<SuiteLink>,
+}
+
+impl SuiteAuthManager {
+    /// The manager the suite knows as `id`.
+    pub(crate) fn new(id: String, link: Arc<SuiteLink>) -> Self {
+        SuiteAuthManager { id, link }
+    }
+}
+
+impl fmt::Debug for SuiteAuthManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SuiteAuthManager")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthManager for SuiteAuthManager {
+    fn get_auth(&self) -> AuthToken {
+        let token = ask_for_token(
+            &self.link,
+            "AuthTokenManagerGetAuthRequest",
+            "authTokenManagerId",
+            &self.id,
+        )
+        .and_then(|json| auth_token(&json));
+        token.unwrap_or_else(|why| no_token(&why))
+    }
+
+    fn handle_security_error(&self, token: &AuthToken, error: &ServerError) -> bool {
+        let mut data = Map::new();
+        data.insert("authTokenManagerId".to_owned(), json!(self.id));
+        data.insert("auth".to_owned(), token_json(token));
+        data.insert("errorCode".to_owned(), json!(error.code));
+        match self
+            .link
+            .call("AuthTokenManagerHandleSecurityExceptionRequest", data)
+        {
+            Ok(answer) => answer.bool("handled").unwrap_or(false),
+            Err(e) => {
+                eprintln!("quiver-testkit-backend: {e}");
+                false
+            }
+        }
+    }
+}
+
+/// `NewBasicAuthTokenManager`: the driver's own [`ExpiringAuthManager::basic`] over the suite's
+/// token provider.
+pub(crate) fn basic_manager(id: String, link: Arc<SuiteLink>) -> Arc<ExpiringAuthManager> {
+    ExpiringAuthManager::basic(move || {
+        let token = ask_for_token(
+            &link,
+            "BasicAuthTokenProviderRequest",
+            "basicAuthTokenManagerId",
+            &id,
+        )
+        .and_then(|json| auth_token(&json));
+        ExpiringAuth {
+            token: token.unwrap_or_else(|why| no_token(&why)),
+            expires_at: None,
+        }
+    })
+}
+
+/// `NewBearerAuthTokenManager`: the driver's own [`ExpiringAuthManager::bearer`] over the
+/// suite's provider, whose answer (`AuthTokenAndExpiration`) says how long the token lasts.
+pub(crate) fn bearer_manager(
+    id: String,
+    link: Arc<SuiteLink>,
+    now: impl Fn() -> Instant + Send + Sync + 'static,
+) -> Arc<ExpiringAuthManager> {
+    ExpiringAuthManager::bearer(move || {
+        let answer = ask_for_token(
+            &link,
+            "BearerAuthTokenProviderRequest",
+            "bearerAuthTokenManagerId",
+            &id,
+        );
+        let parsed = answer.and_then(|json| {
+            let data = json.get("data").unwrap_or(&json);
+            let token = data
+                .get("auth")
+                .ok_or("AuthTokenAndExpiration without auth")
+                .map_err(str::to_owned)
+                .and_then(auth_token)?;
+            let expires_in = data
+                .get("expiresInMs")
+                .and_then(Json::as_i64)
+                .map(|ms| Duration::from_millis(ms.max(0).unsigned_abs()));
+            Ok((token, expires_in))
+        });
+        match parsed {
+            Ok((token, expires_in)) => ExpiringAuth {
+                token,
+                expires_at: expires_in.map(|ttl| now() + ttl),
+            },
+            Err(why) => ExpiringAuth {
+                token: no_token(&why),
+                expires_at: None,
+            },
+        }
+    })
+}
+
+/// `NewBookmarkManager`: the driver's [`BookmarkManager`], with the suite's supplier and
+/// consumer when the test registered them.
+pub(crate) fn bookmark_manager(
+    id: &str,
+    link: Option<Arc<SuiteLink>>,
+    initial: Bookmarks,
+    with_supplier: bool,
+    with_consumer: bool,
+) -> Result<BookmarkManager, String> {
+    let link = match link {
+        Some(link) => link,
+        None if !with_supplier && !with_consumer => {
+            return Ok(BookmarkManager::with_initial(initial));
+        }
+        None => return Err("bookmark manager callbacks need a suite connection".to_owned()),
+    };
+    let supplier = with_supplier.then(|| {
+        let link = link.clone();
+        let id = id.to_owned();
+        Box::new(move || {
+            let mut data = Map::new();
+            data.insert("bookmarkManagerId".to_owned(), json!(id));
+            match link.call("BookmarksSupplierRequest", data) {
+                Ok(answer) => answer
+                    .field("bookmarks")
+                    .and_then(Json::as_array)
+                    .map(|list| list.iter().filter_map(Json::as_str).collect())
+                    .unwrap_or_default(),
+                Err(e) => {
+                    eprintln!("quiver-testkit-backend: {e}");
+                    Bookmarks::new()
+                }
+            }
+        }) as Box<quiver_tokio::BookmarksSupplier>
+    });
+    let consumer = with_consumer.then(|| {
+        let id = id.to_owned();
+        Box::new(move |bookmarks: &Bookmarks| {
+            let mut data = Map::new();
+            data.insert("bookmarkManagerId".to_owned(), json!(id));
+            data.insert("bookmarks".to_owned(), json!(bookmarks.to_vec()));
+            if let Err(e) = link.call("BookmarksConsumerRequest", data) {
+                eprintln!("quiver-testkit-backend: {e}");
+            }
+        }) as Box<quiver_tokio::BookmarksConsumer>
+    });
+    Ok(BookmarkManager::with_callbacks(initial, supplier, consumer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_keep_only_the_fields_they_have() {
+        let token = token_json(&AuthToken::basic("neo4j", "pass"));
+        assert_eq!(
+            token,
+            json!({"name": "AuthorizationToken",
+                   "data": {"scheme": "basic", "principal": "neo4j", "credentials": "pass"}})
+        );
+        let back = auth_token(&token).unwrap();
+        assert_eq!(back, AuthToken::basic("neo4j", "pass"));
+        let bearer = token_json(&AuthToken::bearer("t"));
+        assert_eq!(
+            bearer["data"],
+            json!({"scheme": "bearer", "credentials": "t"})
+        );
+    }
+}
