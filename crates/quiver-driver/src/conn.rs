@@ -82,6 +82,9 @@ pub(crate) struct BoltConnection<R: Runtime> {
     broken: bool,
     /// The last FAILURE, to explain the IGNORED answers that follow it.
     last_failure: Option<Failure>,
+    /// LOGOFF/LOGON of a re-authentication whose answers have not been read yet (they are
+    /// pipelined with the next request, as official drivers do).
+    pending_auth: Vec<RequestId>,
 }
 
 impl<R: Runtime> BoltConnection<R> {
@@ -169,6 +172,7 @@ impl<R: Runtime> BoltConnection<R> {
             writing: false,
             broken: false,
             last_failure: None,
+            pending_auth: Vec::new(),
         };
         loop {
             match conn.next_event().await? {
@@ -200,13 +204,23 @@ impl<R: Runtime> BoltConnection<R> {
         Ok(conn)
     }
 
-    /// Switch the authenticated user in place with LOGOFF + LOGON (Bolt 5.1+).
-    pub(crate) async fn reauth(&mut self, auth: &AuthToken) -> Result<()> {
+    /// Switch the authenticated user in place with LOGOFF + LOGON (Bolt 5.1+). Nothing is
+    /// awaited: the two go out with the next request (the server answers them first), and a
+    /// refused LOGON fails whatever reads its answer (see [`next_event`](Self::next_event));
+    /// [`await_auth`](Self::await_auth) waits for the verdict explicitly.
+    pub(crate) fn reauth(&mut self, auth: &AuthToken) -> Result<()> {
         let logoff = self.send(Request::Logoff)?;
         let logon = self.send(Request::Logon(auth.clone()))?;
-        self.expect_success(logoff).await?;
-        self.expect_success(logon).await?;
+        self.pending_auth.extend([logoff, logon]);
         self.auth = auth.clone();
+        Ok(())
+    }
+
+    /// Wait for the answers to a pipelined [`reauth`](Self::reauth), if any.
+    pub(crate) async fn await_auth(&mut self) -> Result<()> {
+        while !self.pending_auth.is_empty() {
+            self.next_event().await?;
+        }
         Ok(())
     }
 
@@ -275,11 +289,19 @@ impl<R: Runtime> BoltConnection<R> {
     pub(crate) fn buffered_event(&mut self) -> Option<Result<Event>> {
         Some(match self.bolt.poll_event()? {
             Event::Defunct(error) => Err(self.bolt_error(error)),
+            // The server refused a pipelined re-authentication (and closes the connection):
+            // that failure is the error of whoever is waiting.
+            Event::Failure { id, failure } if self.pending_auth.contains(&id) => {
+                self.pending_auth.clear();
+                self.last_failure = Some((*failure).clone());
+                Err(server_error(*failure, self.version()))
+            }
             Event::Failure { id, failure } => {
                 self.last_failure = Some((*failure).clone());
                 Ok(Event::Failure { id, failure })
             }
             Event::Success { id, metadata } => {
+                self.pending_auth.retain(|pending| *pending != id);
                 if let Some((telemetry, acked)) = &self.telemetry_ack {
                     if *telemetry == id {
                         acked.store(true, Ordering::Relaxed);

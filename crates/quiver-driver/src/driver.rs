@@ -197,12 +197,35 @@ impl<R: Runtime> Driver<R> {
         Ok(conn)
     }
 
-    /// Whether `auth` is accepted by the server (`Ok(false)` for an authentication failure).
-    /// Uses LOGOFF/LOGON on a pooled connection (Bolt 5.1+).
+    /// Whether `auth` is accepted by the server: `Ok(false)` when the server refuses it
+    /// (`Unauthorized`, `TokenExpired`, `CredentialsExpired`, `Forbidden`, as official drivers
+    /// decide); other failures are errors. Uses LOGOFF/LOGON on a pooled connection, so it needs
+    /// Bolt 5.1+ (a [`Error::Configuration`] error on older servers).
     pub async fn verify_authentication(&self, auth: &AuthToken) -> Result<bool> {
-        match self.inner.pool.acquire(Some(auth)).await {
-            Ok(_) => Ok(true),
-            Err(Error::Server(e)) if e.is_authentication_error() => Ok(false),
+        let verdict = match self.inner.pool.acquire(Some(auth)).await {
+            // A pooled connection re-authenticates lazily: wait for the server's answer.
+            Ok(mut conn) => {
+                let answer = conn.await_auth().await;
+                if answer.is_err() {
+                    conn.discard();
+                }
+                answer
+            }
+            Err(e) => Err(e),
+        };
+        match verdict {
+            Ok(()) => Ok(true),
+            Err(Error::Server(e))
+                if matches!(
+                    e.code.as_str(),
+                    "Neo.ClientError.Security.Unauthorized"
+                        | "Neo.ClientError.Security.TokenExpired"
+                        | "Neo.ClientError.Security.CredentialsExpired"
+                        | "Neo.ClientError.Security.Forbidden"
+                ) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(e),
         }
     }

@@ -97,32 +97,27 @@ impl<R: Runtime> Pool<R> {
         let deadline = self.runtime.now() + self.config.acquisition_timeout;
         loop {
             let mut conn = self.acquire_any(deadline, &auth).await?;
-            if conn.auth == auth {
-                return Ok(conn);
-            }
-            if conn.supports_reauth() {
-                let reauth = with_deadline(&self.runtime, Some(deadline), conn.reauth(&auth)).await;
-                match reauth {
-                    Some(Ok(())) => return Ok(conn),
-                    Some(Err(e)) => {
-                        conn.discard();
-                        return Err(e);
-                    }
-                    None => {
-                        conn.discard();
-                        return Err(Error::AcquisitionTimeout {
-                            timeout: self.config.acquisition_timeout,
-                            max_size: self.config.max_size,
-                        });
-                    }
-                }
-            }
-            if session_auth.is_some() {
+            // Official drivers refuse per-session auth on servers without re-auth even when the
+            // connection happens to be authenticated with the session's token already.
+            if session_auth.is_some() && !conn.supports_reauth() {
                 return Err(Error::Configuration(format!(
                     "per-session auth needs Bolt 5.1+ (LOGON/LOGOFF), but the server speaks Bolt {}.{}",
                     conn.version().0,
                     conn.version().1
                 )));
+            }
+            if conn.auth == auth {
+                return Ok(conn);
+            }
+            if conn.supports_reauth() {
+                // Pipelined with the caller's first request (Optimization:AuthPipelining).
+                return match conn.reauth(&auth) {
+                    Ok(()) => Ok(conn),
+                    Err(e) => {
+                        conn.discard();
+                        Err(e)
+                    }
+                };
             }
             // The manager rotated the token and the server cannot re-authenticate: replace it.
             conn.discard();

@@ -1521,3 +1521,24 @@ fn a_liveness_check_the_server_never_answers_ends_at_its_recv_timeout_and_a_new_
         after - before
     );
 }
+
+#[test]
+fn a_session_with_its_own_auth_reauthenticates_a_pooled_connection() {
+    let world = World::new(|_| None);
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        let mut plain = driver.session();
+        plain.run("RETURN 1").await?.consume().await?;
+        plain.close().await?;
+        let mut other = driver.session_with(
+            quiver_driver::SessionConfig::new().with_auth(AuthToken::basic("neo5j", "pass++")),
+        );
+        other.run("RETURN 2").await?.consume().await?;
+        other.close().await
+    })
+    .unwrap();
+    let log = log(&world);
+    assert_eq!(world.lock().unwrap().connections, 1, "{log:?}");
+    assert!(log.iter().any(|l| l.ends_with("LOGOFF")), "{log:?}");
+    assert!(log.iter().any(|l| l.ends_with("RUN RETURN 2")), "{log:?}");
+}

@@ -314,7 +314,11 @@ impl Actor {
             return Some(command);
         };
         let answer = match command.request.name.as_str() {
-            "ResultNext" | "ResultPeek" | "ResultSingle" | "ResultSingleOptional" | "ResultList"
+            "ResultNext"
+            | "ResultPeek"
+            | "ResultSingle"
+            | "ResultSingleOptional"
+            | "ResultList"
                 if finished.consumed =>
             {
                 self.shared.driver_error(consumed_error())
