@@ -90,7 +90,7 @@ impl<R: Runtime> Pool<R> {
         self: &Arc<Self>,
         session_auth: Option<&AuthToken>,
     ) -> Result<PooledConnection<R>> {
-        let auth = match session_auth {
+        let mut auth = match session_auth {
             Some(auth) => auth.clone(),
             None => self.settings.auth_manager.get_auth(self.runtime.now()),
         };
@@ -119,8 +119,10 @@ impl<R: Runtime> Pool<R> {
                     }
                 };
             }
-            // The manager rotated the token and the server cannot re-authenticate: replace it.
+            // The manager rotated the token and the server cannot re-authenticate: replace it,
+            // asking the manager again for the new connection (as official drivers do).
             conn.discard();
+            auth = self.settings.auth_manager.get_auth();
         }
     }
 
