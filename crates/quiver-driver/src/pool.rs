@@ -122,7 +122,7 @@ impl<R: Runtime> Pool<R> {
             // The manager rotated the token and the server cannot re-authenticate: replace it,
             // asking the manager again for the new connection (as official drivers do).
             conn.discard();
-            auth = self.settings.auth_manager.get_auth();
+            auth = self.settings.auth_manager.get_auth(self.runtime.now());
         }
     }
 

@@ -297,7 +297,7 @@ impl Backend {
                         "BasicAuthTokenManager",
                     ),
                     _ => (
-                        callbacks::bearer_manager(id.clone(), link, std::time::Instant::now),
+                        callbacks::bearer_manager(id.clone(), link),
                         "BearerAuthTokenManager",
                     ),
                 };
@@ -317,7 +317,9 @@ impl Backend {
                     // No token: the driver's own credentials, as official drivers do.
                     None => match self.driver_auth.get(&driver_id) {
                         Some(DriverAuth::Token(token)) => token.clone(),
-                        Some(DriverAuth::Manager(manager)) => manager.get_auth(),
+                        Some(DriverAuth::Manager(manager)) => {
+                            manager.get_auth(std::time::Instant::now())
+                        }
                         None => return Err(backend_error(format!("no driver {driver_id:?}"))),
                     },
                 };

@@ -87,7 +87,7 @@ impl fmt::Debug for SuiteAuthManager {
 }
 
 impl AuthManager for SuiteAuthManager {
-    fn get_auth(&self) -> AuthToken {
+    fn get_auth(&self, _now: Instant) -> AuthToken {
         let token = ask_for_token(
             &self.link,
             "AuthTokenManagerGetAuthRequest",
@@ -119,7 +119,7 @@ impl AuthManager for SuiteAuthManager {
 /// `NewBasicAuthTokenManager`: the driver's own [`ExpiringAuthManager::basic`] over the suite's
 /// token provider.
 pub(crate) fn basic_manager(id: String, link: Arc<SuiteLink>) -> Arc<ExpiringAuthManager> {
-    ExpiringAuthManager::basic(move || {
+    ExpiringAuthManager::basic(move |_now| {
         let token = ask_for_token(
             &link,
             "BasicAuthTokenProviderRequest",
@@ -136,12 +136,9 @@ pub(crate) fn basic_manager(id: String, link: Arc<SuiteLink>) -> Arc<ExpiringAut
 
 /// `NewBearerAuthTokenManager`: the driver's own [`ExpiringAuthManager::bearer`] over the
 /// suite's provider, whose answer (`AuthTokenAndExpiration`) says how long the token lasts.
-pub(crate) fn bearer_manager(
-    id: String,
-    link: Arc<SuiteLink>,
-    now: impl Fn() -> Instant + Send + Sync + 'static,
-) -> Arc<ExpiringAuthManager> {
-    ExpiringAuthManager::bearer(move || {
+pub(crate) fn bearer_manager(id: String, link: Arc<SuiteLink>) -> Arc<ExpiringAuthManager> {
+    // `now` is the driver runtime's clock, which the expiry is compared with.
+    ExpiringAuthManager::bearer(move |now| {
         let answer = ask_for_token(
             &link,
             "BearerAuthTokenProviderRequest",
@@ -164,7 +161,7 @@ pub(crate) fn bearer_manager(
         match parsed {
             Ok((token, expires_in)) => ExpiringAuth {
                 token,
-                expires_at: expires_in.map(|ttl| now() + ttl),
+                expires_at: expires_in.map(|ttl| now + ttl),
             },
             Err(why) => ExpiringAuth {
                 token: no_token(&why),
