@@ -9,14 +9,15 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use quiver_tokio::{
-    AuthManager, AuthToken, BookmarkManager, Bookmarks, Config, Driver, Map, NotificationFilter,
-    Query, RetryConfig, RoutingControl, SessionConfig,
+    AuthManager, AuthToken, BookmarkManager, Bookmarks, Config, Map, NotificationFilter, Query,
+    RetryConfig, RoutingControl, SessionConfig,
 };
 use serde_json::{Value as Json, json};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::callbacks;
+use crate::clock::{BackendRuntime, Driver};
 use crate::convert::{self, map_from_json};
 use crate::errors::Shared;
 use crate::features;
@@ -66,6 +67,8 @@ struct Backend {
     driver_auth: HashMap<String, DriverAuth>,
     /// The suite connection, for callbacks (absent in unit tests).
     link: Option<Arc<SuiteLink>>,
+    /// The runtime of every driver of this connection, with its fake clock.
+    runtime: BackendRuntime,
     /// Whether the current subtest was answered with `SkipTest`. TestKit still runs its body and
     /// ignores the outcome; see [`Backend::new_driver`].
     in_skipped_subtest: bool,
@@ -215,6 +218,19 @@ impl Backend {
                 json!({ "features": features::FEATURES }),
             )),
             "NewDriver" => self.new_driver(&request),
+            "FakeTimeInstall" => {
+                self.runtime.install();
+                Ok(response("FakeTimeAck", json!({})))
+            }
+            "FakeTimeTick" => {
+                let by = millis(&request, "incrementMs").unwrap_or_default();
+                self.runtime.tick(by);
+                Ok(response("FakeTimeAck", json!({})))
+            }
+            "FakeTimeUninstall" => {
+                self.runtime.uninstall();
+                Ok(response("FakeTimeAck", json!({})))
+            }
             "VerifyConnectivity" => {
                 let driver = self.driver(&request, "driverId")?;
                 match driver.verify_connectivity().await {
@@ -318,7 +334,7 @@ impl Backend {
                     None => match self.driver_auth.get(&driver_id) {
                         Some(DriverAuth::Token(token)) => token.clone(),
                         Some(DriverAuth::Manager(manager)) => {
-                            manager.get_auth(std::time::Instant::now())
+                            manager.get_auth(quiver_tokio::Runtime::now(&self.runtime))
                         }
                         None => return Err(backend_error(format!("no driver {driver_id:?}"))),
                     },
@@ -437,7 +453,7 @@ impl Backend {
         if !filter.is_empty() {
             config = config.with_notifications(filter);
         }
-        match Driver::with_config(uri, auth, config) {
+        match Driver::with_runtime(self.runtime.clone(), uri, auth, config) {
             Ok(driver) => {
                 let id = self.shared.new_id();
                 self.drivers.insert(id.clone(), driver);

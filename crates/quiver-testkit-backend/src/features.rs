@@ -46,6 +46,8 @@ pub(crate) const FEATURES: &[&str] = &[
     "Feature:Bolt:5.7",
     "Feature:Impersonation",
     // Optimizations
+    // Backend
+    "Backend:MockTime",
     "Optimization:AuthPipelining",
     "Optimization:ConnectionReuse",
     "Optimization:ExecuteQueryPipelining",

@@ -11,6 +11,7 @@
 
 mod backend;
 mod callbacks;
+mod clock;
 mod convert;
 mod errors;
 mod features;

@@ -12,13 +12,11 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 use std::time::Duration;
 
-use quiver_tokio::{
-    AccessMode, Error, Query, Record, RecordStream, ResultSummary, Session, Transaction,
-    TransactionConfig,
-};
+use quiver_tokio::{AccessMode, Error, Query, Record, ResultSummary, TransactionConfig};
 use serde_json::{Value as Json, json};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::clock::{RecordStream, Session, Transaction};
 use crate::convert::{self, map_from_json};
 use crate::errors::Shared;
 use crate::protocol::{Request, backend_error, frontend_error, not_implemented, response};
