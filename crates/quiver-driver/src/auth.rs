@@ -65,8 +65,9 @@ pub struct ExpiringAuth {
 type Provider = dyn Fn(Instant) -> ExpiringAuth + Send + Sync;
 
 /// Calls a provider for a new token when the current one expires (on the driver's clock), or
-/// when the server says it did (`Neo.ClientError.Security.TokenExpired`, and for [`basic`](Self::basic) also
-/// `Unauthorized`, e.g. after a password rotation).
+/// when the server rejects it: for [`bearer`](Self::bearer) on `Neo.ClientError.Security.TokenExpired`
+/// and `Unauthorized`, for [`basic`](Self::basic) on `Unauthorized` (e.g. after a password
+/// rotation), as the official drivers' `AuthManagers.bearer` / `AuthManagers.basic` do.
 pub struct ExpiringAuthManager {
     provider: Box<Provider>,
     current: Mutex<Option<ExpiringAuth>>,
@@ -82,19 +83,9 @@ impl fmt::Debug for ExpiringAuthManager {
 }
 
 impl ExpiringAuthManager {
-    /// For bearer tokens (SSO): refreshed on expiry and on `TokenExpired`. The provider gets the
-    /// driver's current instant, to set [`ExpiringAuth::expires_at`] from.
-    pub fn bearer(provider: impl Fn(Instant) -> ExpiringAuth + Send + Sync + 'static) -> Arc<Self> {
-        Arc::new(ExpiringAuthManager {
-            provider: Box::new(provider),
-            current: Mutex::new(None),
-            refresh_on: &["Neo.ClientError.Security.TokenExpired"],
-        })
-    }
-
-    /// For rotating passwords: refreshed on expiry, `TokenExpired` and `Unauthorized`. The
+    /// For bearer tokens (SSO): refreshed on expiry, `TokenExpired` and `Unauthorized`. The
     /// provider gets the driver's current instant, to set [`ExpiringAuth::expires_at`] from.
-    pub fn basic(provider: impl Fn(Instant) -> ExpiringAuth + Send + Sync + 'static) -> Arc<Self> {
+    pub fn bearer(provider: impl Fn(Instant) -> ExpiringAuth + Send + Sync + 'static) -> Arc<Self> {
         Arc::new(ExpiringAuthManager {
             provider: Box::new(provider),
             current: Mutex::new(None),
@@ -102,6 +93,17 @@ impl ExpiringAuthManager {
                 "Neo.ClientError.Security.TokenExpired",
                 "Neo.ClientError.Security.Unauthorized",
             ],
+        })
+    }
+
+    /// For rotating passwords: refreshed on expiry and on `Unauthorized` (a `TokenExpired` is not
+    /// handled: a password does not expire that way). The provider gets the driver's current
+    /// instant, to set [`ExpiringAuth::expires_at`] from.
+    pub fn basic(provider: impl Fn(Instant) -> ExpiringAuth + Send + Sync + 'static) -> Arc<Self> {
+        Arc::new(ExpiringAuthManager {
+            provider: Box::new(provider),
+            current: Mutex::new(None),
+            refresh_on: &["Neo.ClientError.Security.Unauthorized"],
         })
     }
 }
@@ -161,8 +163,16 @@ mod tests {
         let expired = ServerError::new("Neo.ClientError.Security.TokenExpired", "expired");
         assert!(manager.handle_security_error(&second, &expired));
         assert_ne!(manager.get_auth(t0 + Duration::from_secs(3600)), second);
-        let other = ServerError::new("Neo.ClientError.Security.Unauthorized", "no");
+        let other = ServerError::new("Neo.ClientError.Security.Forbidden", "no");
         assert!(!manager.handle_security_error(&first, &other));
+        // A password manager refreshes on Unauthorized only.
+        let basic = ExpiringAuthManager::basic(|_| ExpiringAuth {
+            token: AuthToken::basic("u", "p"),
+            expires_at: None,
+        });
+        let unauthorized = ServerError::new("Neo.ClientError.Security.Unauthorized", "no");
+        assert!(basic.handle_security_error(&first, &unauthorized));
+        assert!(!basic.handle_security_error(&first, &expired));
         assert!(!StaticAuthManager::new(first.clone()).handle_security_error(&first, &expired));
     }
 }
