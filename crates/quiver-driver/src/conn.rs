@@ -85,6 +85,8 @@ pub(crate) struct BoltConnection<R: Runtime> {
     /// LOGOFF/LOGON of a re-authentication whose answers have not been read yet (they are
     /// pipelined with the next request, as official drivers do).
     pending_auth: Vec<RequestId>,
+    /// Opened and authenticated for the current user, never yet back in the pool.
+    pub(crate) fresh: bool,
 }
 
 impl<R: Runtime> BoltConnection<R> {
@@ -173,6 +175,7 @@ impl<R: Runtime> BoltConnection<R> {
             broken: false,
             last_failure: None,
             pending_auth: Vec::new(),
+            fresh: true,
         };
         loop {
             match conn.next_event().await? {
@@ -214,6 +217,11 @@ impl<R: Runtime> BoltConnection<R> {
         self.pending_auth.extend([logoff, logon]);
         self.auth = auth.clone();
         Ok(())
+    }
+
+    /// Whether a pipelined [`reauth`](Self::reauth) awaits its answers.
+    pub(crate) fn reauth_pending(&self) -> bool {
+        !self.pending_auth.is_empty()
     }
 
     /// Wait for the answers to a pipelined [`reauth`](Self::reauth), if any.

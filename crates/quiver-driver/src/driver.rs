@@ -203,9 +203,19 @@ impl<R: Runtime> Driver<R> {
     /// Bolt 5.1+ (a [`Error::Configuration`] error on older servers).
     pub async fn verify_authentication(&self, auth: &AuthToken) -> Result<bool> {
         let verdict = match self.inner.pool.acquire(Some(auth)).await {
-            // A pooled connection re-authenticates lazily: wait for the server's answer.
+            // A pooled connection is re-authenticated even when it already uses `auth` (the
+            // server must judge the token now, as official drivers do), lazily: wait for the
+            // server's answer.
             Ok(mut conn) => {
-                let answer = conn.await_auth().await;
+                let answer = if conn.fresh || conn.reauth_pending() {
+                    Ok(())
+                } else {
+                    conn.reauth(auth)
+                };
+                let answer = match answer {
+                    Ok(()) => conn.await_auth().await,
+                    Err(e) => Err(e),
+                };
                 if answer.is_err() {
                     conn.discard();
                 }

@@ -237,7 +237,8 @@ impl<R: Runtime> Pool<R> {
         Some(pooled)
     }
 
-    fn release(&self, conn: Box<BoltConnection<R>>) {
+    fn release(&self, mut conn: Box<BoltConnection<R>>) {
+        conn.fresh = false;
         let now = self.runtime.now();
         let mut state = self.lock();
         let expired = now.saturating_duration_since(conn.created) >= self.config.max_lifetime;
