@@ -76,6 +76,51 @@ const SKIPPED_TESTS: &[(&str, &str)] = &[
     (".TestRoutingConnectionRecvTimeout.", NO_ROUTING),
     (".TestTelemetryRouting.", NO_ROUTING),
     (".TestNeo4jBookmarkManager.", NO_ROUTING),
+    // These execute_query tests all use a `neo4j://` driver (only the auth ones use `bolt://`).
+    (
+        ".TestDriverExecuteQuery.test_execute_query_without_params_and_config",
+        NO_ROUTING,
+    ),
+    (
+        ".TestDriverExecuteQuery.test_execute_query_without_config",
+        NO_ROUTING,
+    ),
+    (
+        ".TestDriverExecuteQuery.test_configure_database",
+        NO_ROUTING,
+    ),
+    (
+        ".TestDriverExecuteQuery.test_configure_impersonated_user",
+        NO_ROUTING,
+    ),
+    (
+        ".TestDriverExecuteQuery.test_configure_transaction_metadata",
+        NO_ROUTING,
+    ),
+    (
+        ".TestDriverExecuteQuery.test_configure_transaction_timeout",
+        NO_ROUTING,
+    ),
+    (
+        ".TestDriverExecuteQuery.test_causal_consistency_between_query_executions",
+        NO_ROUTING,
+    ),
+    (
+        ".TestDriverExecuteQuery.test_disable_bookmark_manager",
+        NO_ROUTING,
+    ),
+    (
+        ".TestDriverExecuteQuery.test_configure_custom_bookmark_manager",
+        NO_ROUTING,
+    ),
+    (
+        ".TestDriverExecuteQuery.test_retry_on_retryable_error",
+        NO_ROUTING,
+    ),
+    (
+        ".TestDriverExecuteQuery.test_thrown_non_retryable_error",
+        NO_ROUTING,
+    ),
     (
         ".test_negative_timeout",
         "a negative transaction timeout cannot be expressed: Quiver takes a \
