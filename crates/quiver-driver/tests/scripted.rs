@@ -810,6 +810,9 @@ fn queries_and_transactions_are_traced_with_database_conventions() {
     let driver = driver(&world, Config::default());
     let spans = Arc::new(Mutex::new(Vec::new()));
     tracing::subscriber::with_default(SpanRecorder(spans.clone()), || {
+        // Another test thread may have hit these callsites first, when only the global no-op
+        // subscriber existed, and cached "never interested": re-ask now that ours is in scope.
+        tracing::callsite::rebuild_interest_cache();
         block_on(async {
             driver.session().run("RETURN 1").await?.consume().await?;
             driver.execute_query("RETURN 1").await?;
