@@ -305,6 +305,11 @@ impl<R: Runtime> BoltConnection<R> {
                 Err(server_error(*failure, self.version()))
             }
             Event::Failure { id, failure } => {
+                if failure.code == "Neo.ClientError.Security.AuthorizationExpired" {
+                    // The server closes the connection after this failure (official drivers
+                    // close it too): never hand it out again; a retry gets a fresh one.
+                    self.broken = true;
+                }
                 self.last_failure = Some((*failure).clone());
                 Ok(Event::Failure { id, failure })
             }

@@ -1037,6 +1037,38 @@ fn a_failed_query_resets_its_connection_at_once() {
     .unwrap();
 }
 
+#[test]
+fn a_connection_whose_authorization_expired_is_not_reused() {
+    let world = World::new(|call| {
+        (call.query() == "EXPIRE").then_some(Reply::Failure(
+            "Neo.ClientError.Security.AuthorizationExpired",
+        ))
+    });
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        let mut session = driver.session();
+        let err = match session.run("EXPIRE").await {
+            Err(e) => e,
+            Ok(_) => panic!("the query should fail"),
+        };
+        assert!(err.is_retryable(), "{err}");
+        // The server closes such a connection: the next query opens a new one.
+        session.run("RETURN 1").await?.consume().await?;
+        let log = log(&world);
+        assert!(
+            log.iter().any(|l| l.starts_with("c2:RUN")),
+            "the next query must use a new connection: {log:?}"
+        );
+        assert!(
+            !log.iter()
+                .any(|l| l.starts_with("c1:RUN RETURN 1") || l == "c1:RESET"),
+            "the expired connection must not be used again: {log:?}"
+        );
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+}
+
 /// HELLO's SUCCESS from a server that asks for telemetry (`telemetry.enabled` hint).
 fn hello_with_telemetry() -> Reply {
     let hints: Map = [("telemetry.enabled", Value::Boolean(true))]
