@@ -324,7 +324,33 @@ fn neo4j_env() -> Result<Vec<(String, String)>, Error> {
     if let Ok(password) = std::env::var("NEO4J_PASSWORD") {
         env.push(("TEST_NEO4J_PASS".to_owned(), password));
     }
+    // The suite's tests compare server agent and Bolt version with TEST_NEO4J_VERSION and skip
+    // Enterprise-only tests by TEST_NEO4J_EDITION (defaults "4.4"/"enterprise"): fill them in for
+    // the servers xtask runs, unless given.
+    if let Some((version, edition)) = known_server(host, port) {
+        for (name, value) in [
+            ("TEST_NEO4J_VERSION", version),
+            ("TEST_NEO4J_EDITION", edition),
+        ] {
+            if std::env::var_os(name).is_none() {
+                env.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
     Ok(env)
+}
+
+/// Version and edition of the local servers `cargo xtask server` starts, by address.
+fn known_server(host: &str, port: &str) -> Option<(&'static str, &'static str)> {
+    if !matches!(host, "127.0.0.1" | "localhost") {
+        return None;
+    }
+    match port {
+        "7687" | "7688" => Some(("5.26", "community")),
+        "7697" | "7698" => Some(("2026.08", "community")),
+        "7707" | "7708" => Some(("4.4", "community")),
+        _ => None,
+    }
 }
 
 fn build_backend(debug: bool) -> Result<PathBuf, Error> {
@@ -593,6 +619,20 @@ fn report(outcomes: &[(String, Vec<TestOutcome>)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_servers_get_their_version_and_edition() {
+        assert_eq!(
+            known_server("127.0.0.1", "7687"),
+            Some(("5.26", "community"))
+        );
+        assert_eq!(
+            known_server("localhost", "7707"),
+            Some(("4.4", "community"))
+        );
+        assert_eq!(known_server("db.example.com", "7687"), None);
+        assert_eq!(known_server("127.0.0.1", "9999"), None);
+    }
 
     #[test]
     fn groups_are_the_folder_under_stub_or_the_neo4j_module() {
