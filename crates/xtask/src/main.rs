@@ -13,6 +13,7 @@ mod process;
 mod servers;
 mod test_run;
 mod testkit;
+mod testkit_rust_branches;
 
 use std::fmt;
 use std::io;
@@ -32,7 +33,7 @@ commands:
                            when NEO4J_URI is set), run every test step, the tokio shared
                            suite and a smoke test per other server, stop what it started;
                            <args> go to `cargo test`
-  testkit --testkit-dir DIR [--filter PATTERN] [--neo4j] [--debug]
+  testkit --testkit-dir DIR [--filter PATTERN] [--neo4j] [--debug] [--rust-error-names]
                            build the TestKit backend, run Neo4j's driver conformance suite
                            (stub tests; with --neo4j also against a real server), print
                            passed / failed / skipped per group

@@ -14,10 +14,11 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::{Error, repo_root};
+use crate::{Error, repo_root, testkit_rust_branches};
 
 const USAGE: &str = "\
 usage: cargo xtask testkit --testkit-dir DIR [--filter PATTERN] [--neo4j] [--debug] [--port N]
+                           [--rust-error-names]
 
   --testkit-dir DIR  a checkout of github.com/neo4j-drivers/testkit (with `python3 -m venv .venv`
                      and `.venv/bin/pip install -r requirements.txt` done; else python3 is used)
@@ -26,7 +27,10 @@ usage: cargo xtask testkit --testkit-dir DIR [--filter PATTERN] [--neo4j] [--deb
   --neo4j            also run tests/neo4j against the server in TEST_NEO4J_HOST/PORT/USER/PASS
                      (or NEO4J_URI/NEO4J_USER/NEO4J_PASSWORD, e.g. from `cargo xtask server env`)
   --debug            build and run the backend in the dev profile (faster to build)
-  --port N           backend port (default: a free one)";
+  --port N           backend port (default: a free one)
+  --rust-error-names run a copy of the suite (target/testkit/suite-rust) in which the ~26 helpers
+                     that check error type names per official driver also know Quiver's (they
+                     fail for any driver they do not know); DIR itself is not changed";
 
 /// How long one test module may run before it is stopped.
 const MODULE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -111,6 +115,9 @@ for tid, (verdict, detail) in result.verdicts.items():
 
 struct Options {
     testkit_dir: PathBuf,
+    /// Where the tests run from: `testkit_dir`, or the copy with rust branches.
+    suite_dir: PathBuf,
+    rust_error_names: bool,
     filter: Option<String>,
     neo4j: bool,
     debug: bool,
@@ -121,6 +128,8 @@ fn parse(args: &[String]) -> Result<Options, Error> {
     let usage = |message: String| Error::Usage(format!("{message}\n\n{USAGE}"));
     let mut options = Options {
         testkit_dir: PathBuf::new(),
+        suite_dir: PathBuf::new(),
+        rust_error_names: false,
         filter: None,
         neo4j: false,
         debug: false,
@@ -139,6 +148,7 @@ fn parse(args: &[String]) -> Result<Options, Error> {
             "--filter" => options.filter = Some(value("--filter")?),
             "--neo4j" => options.neo4j = true,
             "--debug" => options.debug = true,
+            "--rust-error-names" => options.rust_error_names = true,
             "--port" => {
                 let text = value("--port")?;
                 options.port = Some(
@@ -158,13 +168,25 @@ fn parse(args: &[String]) -> Result<Options, Error> {
             dir.display()
         )));
     }
+    options.suite_dir = dir.clone();
     options.testkit_dir = dir;
     Ok(options)
 }
 
 /// `cargo xtask testkit …`.
 pub(crate) fn command(args: &[String]) -> Result<ExitCode, Error> {
-    let options = parse(args)?;
+    let mut options = parse(args)?;
+    if options.rust_error_names {
+        let copy = target_dir().join("testkit").join("suite-rust");
+        let patched = testkit_rust_branches::prepare(&options.testkit_dir, &copy)?;
+        println!(
+            "xtask: --rust-error-names: running a copy of the suite in {} with a rust branch in \
+             {patched} error-name helpers (the unmodified suite in {} is the reference)",
+            copy.display(),
+            options.testkit_dir.display()
+        );
+        options.suite_dir = copy;
+    }
     let neo4j_env = if options.neo4j {
         neo4j_env()?
     } else {
@@ -196,7 +218,7 @@ pub(crate) fn command(args: &[String]) -> Result<ExitCode, Error> {
     println!(
         "xtask: running {} test module(s) from {} with {}",
         modules.len(),
-        options.testkit_dir.display(),
+        options.suite_dir.display(),
         python
     );
     let mut outcomes = Vec::new();
@@ -479,7 +501,7 @@ fn run_module(
         .try_clone()
         .map_err(Error::io(format!("creating {}", output.display())))?;
     let mut child = Command::new(python)
-        .current_dir(&options.testkit_dir)
+        .current_dir(&options.suite_dir)
         .arg("-c")
         .arg(RUNNER)
         .arg(&results)
