@@ -1,5 +1,7 @@
 //! Driver configuration: the URI, pool, timeouts and retry knobs.
 
+use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -101,6 +103,96 @@ impl ServerAddress {
     }
 }
 
+/// A server's `host:port`: what an [`AddressResolver`] is given and returns.
+///
+/// `host` is a host name or an IP literal (IPv6 without brackets); it is resolved by DNS (the
+/// runtime's) before connecting.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Address {
+    /// Host name or IP literal (IPv6 without brackets).
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+}
+
+impl Address {
+    /// An address from its parts.
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        Address {
+            host: host.into(),
+            port,
+        }
+    }
+
+    /// Parse `host`, `host:port`, `[ipv6]` or `[ipv6]:port` (port 7687 when there is none).
+    pub fn parse(address: &str) -> Result<Self> {
+        let (host, port) = split_host_port(address).ok_or_else(|| {
+            Error::Configuration(format!(
+                "`{address}` is not a server address: expected host[:port], e.g. db.example.com:7687"
+            ))
+        })?;
+        Ok(Address::new(host, port))
+    }
+}
+
+impl fmt::Display for Address {
+    /// `host:port`, IPv6 hosts in brackets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl FromStr for Address {
+    type Err = Error;
+    fn from_str(address: &str) -> Result<Self> {
+        Address::parse(address)
+    }
+}
+
+impl From<&ServerAddress> for Address {
+    fn from(address: &ServerAddress) -> Self {
+        Address::new(address.host.clone(), address.port)
+    }
+}
+
+/// Maps the driver's address to the addresses to connect to (a custom resolver, like the
+/// official drivers' `resolver` / `ServerAddressResolver`).
+///
+/// For every new connection the driver calls [`resolve`](AddressResolver::resolve) with the URI's
+/// `host:port` (port 7687 filled in when the URI has none), resolves each returned address by DNS
+/// and tries them in the order returned, each within the connection timeout; the first that
+/// connects is used (and reported as [`ServerInfo::address`](crate::ServerInfo::address)). If
+/// none connects, or none is returned, the connection fails with
+/// [`Error::ServiceUnavailable`] naming every address tried. With `bolt+s://`, each address's
+/// certificate is verified against that address's host name.
+///
+/// Closures `Fn(&Address) -> Vec<Address>` implement it. The call is synchronous and may come
+/// from any task holding a driver call: keep it quick (no network round trips), like an auth
+/// manager's `get_auth`.
+pub trait AddressResolver: Send + Sync + 'static {
+    /// The addresses to try, in order, for a connection to `address`.
+    fn resolve(&self, address: &Address) -> Vec<Address>;
+}
+
+impl<F> AddressResolver for F
+where
+    F: Fn(&Address) -> Vec<Address> + Send + Sync + 'static,
+{
+    fn resolve(&self, address: &Address) -> Vec<Address> {
+        self(address)
+    }
+}
+
+impl fmt::Debug for dyn AddressResolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AddressResolver")
+    }
+}
+
 fn split_host_port(authority: &str) -> Option<(&str, u16)> {
     let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
         let (host, after) = bracketed.split_once(']')?;
@@ -192,6 +284,9 @@ pub struct Config {
     pub notifications: NotificationFilter,
     /// Where tokens come from (default: the token given to the driver, forever).
     pub auth_manager: Option<Arc<dyn AuthManager>>,
+    /// Maps the URI's address to the addresses to connect to (default: none, the URI's address
+    /// as it is). See [`with_resolver`](Config::with_resolver).
+    pub resolver: Option<Arc<dyn AddressResolver>>,
 }
 
 impl Default for Config {
@@ -213,6 +308,7 @@ impl Default for Config {
             client_certificate: None,
             notifications: NotificationFilter::default(),
             auth_manager: None,
+            resolver: None,
         }
     }
 }
@@ -299,6 +395,32 @@ impl Config {
     /// instead of the driver's fixed token.
     pub fn with_auth_manager(mut self, manager: Arc<dyn AuthManager>) -> Self {
         self.auth_manager = Some(manager);
+        self
+    }
+
+    /// Connect to the addresses `resolver` returns instead of the URI's (see [`AddressResolver`]):
+    /// it is called for every new connection with the URI's `host:port`, and the driver uses the
+    /// first returned address that accepts a connection, trying each within the connection
+    /// timeout.
+    ///
+    /// ```
+    /// use quiver_driver::{Address, Config};
+    ///
+    /// // `bolt://graph.internal` goes to one of two replicas, the first one first.
+    /// let config = Config::default().with_resolver(|address: &Address| {
+    ///     if address.host == "graph.internal" {
+    ///         vec![
+    ///             Address::new("10.0.0.1", address.port),
+    ///             Address::new("10.0.0.2", address.port),
+    ///         ]
+    ///     } else {
+    ///         vec![address.clone()]
+    ///     }
+    /// });
+    /// # assert!(config.resolver.is_some());
+    /// ```
+    pub fn with_resolver(mut self, resolver: impl AddressResolver) -> Self {
+        self.resolver = Some(Arc::new(resolver));
         self
     }
 

@@ -26,7 +26,7 @@ use quiver_bolt::{
 };
 
 use crate::auth::AuthManager;
-use crate::config::ServerAddress;
+use crate::config::{Address, AddressResolver, ServerAddress};
 use crate::error::{Error, Result, ServerError};
 use crate::io::{KeptSleep, earliest, with_deadline, with_kept_deadline};
 use crate::runtime::{ConnectTarget, Runtime};
@@ -54,6 +54,8 @@ pub(crate) struct ConnectSettings {
     pub(crate) keep_alive: bool,
     pub(crate) telemetry: bool,
     pub(crate) tls: Option<TlsConnector>,
+    /// The custom address resolver, if any.
+    pub(crate) resolver: Option<Arc<dyn AddressResolver>>,
 }
 
 pub(crate) struct BoltConnection<R: Runtime> {
@@ -90,16 +92,72 @@ pub(crate) struct BoltConnection<R: Runtime> {
 }
 
 impl<R: Runtime> BoltConnection<R> {
-    /// Connect, handshake and authenticate.
+    /// Connect, handshake and authenticate: to the driver's address, or with a custom resolver
+    /// to the first of the addresses it returns that accepts a connection (as the official
+    /// drivers, which call it for every new connection).
     pub(crate) async fn open(
         runtime: &R,
         settings: &ConnectSettings,
         auth: &AuthToken,
     ) -> Result<Self> {
-        let authority = settings.address.authority();
+        let requested = Address::from(&settings.address);
+        let Some(resolver) = &settings.resolver else {
+            return Self::open_at(runtime, settings, &requested, auth).await;
+        };
+        let candidates = resolver.resolve(&requested);
+        tracing::debug!(
+            "server.address" = %requested,
+            resolved = ?candidates.iter().map(Address::to_string).collect::<Vec<_>>(),
+            "custom resolver"
+        );
+        let mut failures = Vec::with_capacity(candidates.len());
+        let mut first_source = None;
+        for candidate in &candidates {
+            // Each address gets its own connection timeout (`open_at` starts it). Only failures
+            // to reach a Bolt server there move on to the next address: a server that refuses
+            // the credentials, or is not Neo4j, answers for all of them.
+            let (reason, source) = match Self::open_at(runtime, settings, candidate, auth).await {
+                Ok(conn) => return Ok(conn),
+                Err(Error::ServiceUnavailable { reason, source, .. }) => (reason, source),
+                Err(Error::Protocol(reason)) => (reason, None),
+                Err(other) => return Err(other),
+            };
+            tracing::debug!("server.address" = %candidate, %reason, "could not connect");
+            failures.push(match &source {
+                Some(error) => format!("{candidate}: {reason} ({error})"),
+                None => format!("{candidate}: {reason}"),
+            });
+            if first_source.is_none() {
+                first_source = source;
+            }
+        }
+        let reason = if candidates.is_empty() {
+            "the address resolver returned no addresses".to_owned()
+        } else {
+            format!(
+                "could not connect to any of the {} addresses the resolver returned [{}]",
+                candidates.len(),
+                failures.join("; ")
+            )
+        };
+        Err(Error::ServiceUnavailable {
+            address: requested.to_string(),
+            reason,
+            source: first_source,
+        })
+    }
+
+    /// [`open`](Self::open) at one address (DNS-resolved by the runtime).
+    async fn open_at(
+        runtime: &R,
+        settings: &ConnectSettings,
+        address: &Address,
+        auth: &AuthToken,
+    ) -> Result<Self> {
+        let authority = address.to_string();
         let now = runtime.now();
         let deadline = now + settings.connection_timeout;
-        let mut target = ConnectTarget::new(settings.address.host.clone(), settings.address.port);
+        let mut target = ConnectTarget::new(address.host.clone(), address.port);
         target.deadline = Some(deadline);
         target.keep_alive = settings.keep_alive;
         let tcp = match with_deadline(runtime, Some(deadline), runtime.connect(&target)).await {
@@ -127,7 +185,7 @@ impl<R: Runtime> BoltConnection<R> {
             Some(tls) => match with_deadline(
                 runtime,
                 Some(deadline),
-                tls.connect(&settings.address.host, tcp),
+                tls.connect(&address.host, tcp),
             )
             .await
             {

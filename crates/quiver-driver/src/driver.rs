@@ -102,6 +102,7 @@ impl<R: Runtime> Driver<R> {
             keep_alive: config.keep_alive,
             telemetry: config.telemetry,
             tls,
+            resolver: config.resolver.clone(),
         };
         let pool_config = PoolConfig {
             max_size: config.max_connection_pool_size,

@@ -110,7 +110,9 @@ mod tls;
 
 pub use auth::{AuthManager, ExpiringAuth, ExpiringAuthManager, StaticAuthManager};
 pub use bookmarks::{BookmarkManager, Bookmarks, BookmarksConsumer, BookmarksSupplier};
-pub use config::{Config, DEFAULT_PORT, RetryConfig, Security, ServerAddress};
+pub use config::{
+    Address, AddressResolver, Config, DEFAULT_PORT, RetryConfig, Security, ServerAddress,
+};
 pub use driver::{Driver, ExecuteQuery, RoutingControl};
 pub use error::{
     Error, GqlError, GqlErrorClassification, Result, ServerError, ServerErrorKind,
