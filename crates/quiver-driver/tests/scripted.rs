@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 use quiver_driver::{
-    AuthToken, Config, ConnectTarget, Driver, Error, ExpiringAuth, ExpiringAuthManager, Query,
-    RetryConfig, Runtime,
+    Address, AuthToken, Config, ConnectTarget, Driver, Error, ExpiringAuth, ExpiringAuthManager,
+    Query, RetryConfig, Runtime,
 };
 use quiver_packstream::{Decoder, Map, Value, encode};
 
@@ -106,6 +106,12 @@ struct World {
     commits: usize,
     /// The simulated clock (`Runtime::now`).
     clock: Instant,
+    /// Every `host:port` the driver asked the runtime to connect to, in order.
+    connect_targets: Vec<String>,
+    /// Hosts whose connection attempts are refused.
+    refusing_hosts: Vec<&'static str>,
+    /// Hosts whose connection attempts never complete (only the driver's deadline ends them).
+    unreachable_hosts: Vec<&'static str>,
 }
 
 impl World {
@@ -124,6 +130,9 @@ impl World {
             writes: Vec::new(),
             commits: 0,
             clock: Instant::now(),
+            connect_targets: Vec::new(),
+            refusing_hosts: Vec::new(),
+            unreachable_hosts: Vec::new(),
         }))
     }
 }
@@ -136,10 +145,26 @@ impl Runtime for FakeRuntime {
 
     fn connect(
         &self,
-        _target: &ConnectTarget,
+        target: &ConnectTarget,
     ) -> impl Future<Output = io::Result<FakeStream>> + Send {
         let world = self.0.clone();
+        let host = target.host.clone();
+        let port = target.port;
         async move {
+            let (refused, unreachable) = {
+                let mut w = world.lock().unwrap();
+                w.connect_targets.push(format!("{host}:{port}"));
+                (
+                    w.refusing_hosts.contains(&host.as_str()),
+                    w.unreachable_hosts.contains(&host.as_str()),
+                )
+            };
+            if refused {
+                return Err(io::ErrorKind::ConnectionRefused.into());
+            }
+            if unreachable {
+                std::future::pending::<()>().await;
+            }
             let id = {
                 let mut w = world.lock().unwrap();
                 w.connections += 1;
@@ -1576,4 +1601,157 @@ fn a_session_with_its_own_auth_reauthenticates_a_pooled_connection() {
     assert_eq!(world.lock().unwrap().connections, 1, "{log:?}");
     assert!(log.iter().any(|l| l.ends_with("LOGOFF")), "{log:?}");
     assert!(log.iter().any(|l| l.ends_with("RUN RETURN 2")), "{log:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Custom address resolver.
+
+/// A driver for `bolt://cluster` (no port: 7687) whose resolver returns `addresses` and records
+/// every address it is called with.
+fn resolving_driver(
+    world: &Arc<Mutex<World>>,
+    addresses: &'static [&'static str],
+) -> (Driver<FakeRuntime>, Arc<Mutex<Vec<String>>>) {
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    let config = Config::default()
+        .with_connection_timeout(Duration::from_millis(200))
+        .with_resolver(move |address: &Address| {
+            seen.lock().unwrap().push(address.to_string());
+            addresses
+                .iter()
+                .map(|address| Address::parse(address).unwrap())
+                .collect()
+        });
+    let driver = Driver::with_runtime(
+        FakeRuntime(world.clone()),
+        "bolt://cluster",
+        AuthToken::basic("u", "p"),
+        config,
+    )
+    .unwrap();
+    (driver, calls)
+}
+
+#[test]
+fn resolved_addresses_are_tried_in_order_each_within_the_connection_timeout() {
+    let world = World::new(|_| None);
+    {
+        let mut w = world.lock().unwrap();
+        w.refusing_hosts = vec!["refusing"];
+        w.unreachable_hosts = vec!["unreachable", "also-unreachable"];
+    }
+    let (driver, calls) = resolving_driver(
+        &world,
+        &[
+            "refusing:1",
+            "unreachable:2",
+            "also-unreachable:3",
+            "up:4",
+            "never-tried:5",
+        ],
+    );
+    let start = world.lock().unwrap().clock;
+    let summary = block_on(async {
+        let mut session = driver.session();
+        session.run("RETURN 1").await?.consume().await
+    })
+    .unwrap();
+    assert_eq!(summary.server.address, "up:4");
+    assert_eq!(*calls.lock().unwrap(), ["cluster:7687"]);
+    let w = world.lock().unwrap();
+    assert_eq!(
+        w.connect_targets,
+        ["refusing:1", "unreachable:2", "also-unreachable:3", "up:4"]
+    );
+    // Each unreachable address used up its own 200 ms (simulated time), not a shared budget.
+    assert_eq!(w.clock - start, Duration::from_millis(400));
+    assert_eq!(w.connections, 1);
+}
+
+#[test]
+fn when_no_resolved_address_connects_the_error_names_each_one() {
+    let world = World::new(|_| None);
+    {
+        let mut w = world.lock().unwrap();
+        w.refusing_hosts = vec!["refusing"];
+        w.unreachable_hosts = vec!["unreachable"];
+    }
+    let (driver, _) = resolving_driver(&world, &["refusing:1", "unreachable:2"]);
+    let error = block_on(driver.verify_connectivity()).unwrap_err();
+    assert!(
+        matches!(&error, Error::ServiceUnavailable { address, .. } if address == "cluster:7687"),
+        "{error:?}"
+    );
+    assert!(error.is_retryable());
+    let message = error.to_string();
+    assert!(
+        message.contains("refusing:1: could not connect")
+            && message.contains("unreachable:2: connecting timed out after 200ms"),
+        "{message}"
+    );
+    assert_eq!(
+        world.lock().unwrap().connect_targets,
+        ["refusing:1", "unreachable:2"]
+    );
+    // The failed attempts gave their pool slots back.
+    assert_eq!(driver.pool_sizes(), (0, 0));
+
+    let (driver, _) = resolving_driver(&world, &[]);
+    let error = block_on(driver.verify_connectivity()).unwrap_err();
+    assert!(
+        error.to_string().contains("resolver returned no addresses"),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_resolver_is_called_once_per_new_connection() {
+    let world = World::new(|_| None);
+    let (driver, calls) = resolving_driver(&world, &["up:7000"]);
+    block_on(async {
+        // Two queries one after the other share one pooled connection: one call.
+        for _ in 0..2 {
+            driver.session().run("RETURN 1").await?.consume().await?;
+        }
+        assert_eq!(calls.lock().unwrap().len(), 1);
+        // A second connection while the first is busy in a transaction: a second call.
+        let mut busy = driver.session();
+        let tx = busy.begin_transaction().await?;
+        let summary = driver.session().run("RETURN 1").await?.consume().await?;
+        assert_eq!(summary.server.address, "up:7000");
+        tx.rollback().await?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(*calls.lock().unwrap(), ["cluster:7687", "cluster:7687"]);
+    assert_eq!(
+        world.lock().unwrap().connect_targets,
+        ["up:7000", "up:7000"]
+    );
+    assert_eq!(driver.pool_sizes(), (2, 2));
+}
+
+#[test]
+fn a_server_refusing_the_credentials_is_not_skipped_for_the_next_resolved_address() {
+    let world = World::new(|call| {
+        // Bolt 5.1+ sends the credentials in LOGON.
+        (call.tag == 0x6A).then_some(Reply::Failure("Neo.ClientError.Security.Unauthorized"))
+    });
+    let (driver, _) = resolving_driver(&world, &["first:1", "second:2"]);
+    let error = block_on(driver.verify_connectivity()).unwrap_err();
+    assert_eq!(
+        error.as_server_error().map(|e| e.code.as_str()),
+        Some("Neo.ClientError.Security.Unauthorized")
+    );
+    assert_eq!(world.lock().unwrap().connect_targets, ["first:1"]);
+}
+
+#[test]
+fn without_a_resolver_the_uri_address_is_connected_to_as_it_is() {
+    let world = World::new(|_| None);
+    let driver = driver(&world, Config::default());
+    let info = block_on(driver.get_server_info()).unwrap();
+    assert_eq!(info.address, "fake:7687");
+    assert_eq!(world.lock().unwrap().connect_targets, ["fake:7687"]);
 }
