@@ -384,16 +384,11 @@ impl Backend {
             ),
             None => None,
         };
-        for (key, what) in [
-            ("resolverRegistered", "custom address resolvers"),
-            ("domainNameResolverRegistered", "custom DNS resolvers"),
-        ] {
-            if request.bool(key) == Some(true) {
-                return Err(not_implemented(
-                    "NewDriver",
-                    &format!("Quiver has no {what}"),
-                ));
-            }
+        if request.bool("domainNameResolverRegistered") == Some(true) {
+            return Err(not_implemented(
+                "NewDriver",
+                "Quiver has no custom DNS resolvers (name resolution is the runtime's)",
+            ));
         }
         if request.field("clientCertificate").is_some()
             || request.field("clientCertificateProviderId").is_some()
@@ -422,6 +417,13 @@ impl Backend {
             }
             None => DriverAuth::Token(auth.clone()),
         };
+        if request.bool("resolverRegistered") == Some(true) {
+            let link = self
+                .link
+                .clone()
+                .ok_or_else(|| backend_error("custom resolvers need a suite connection"))?;
+            config = config.with_resolver(callbacks::SuiteResolver::new(link));
+        }
         if let Some(agent) = request.str("userAgent") {
             config = config.with_user_agent(agent);
         }

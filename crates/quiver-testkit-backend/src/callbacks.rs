@@ -1,5 +1,6 @@
 //! Driver callbacks whose code lives in the suite: auth token managers, the providers of the
-//! driver's basic/bearer auth managers, and bookmark suppliers/consumers. Each is an ordinary
+//! driver's basic/bearer auth managers, bookmark suppliers/consumers, and custom address
+//! resolvers. Each is an ordinary
 //! Quiver callback that asks the suite over [`SuiteLink::call`].
 
 use std::fmt;
@@ -7,8 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use quiver_tokio::{
-    AuthManager, AuthToken, BookmarkManager, Bookmarks, ExpiringAuth, ExpiringAuthManager,
-    ServerError,
+    Address, AddressResolver, AuthManager, AuthToken, BookmarkManager, Bookmarks, ExpiringAuth,
+    ExpiringAuthManager, ServerError,
 };
 use serde_json::{Map, Value as Json, json};
 
@@ -220,6 +221,57 @@ pub(crate) fn bookmark_manager(
     Ok(BookmarkManager::with_callbacks(initial, supplier, consumer))
 }
 
+/// `NewDriver` with `resolverRegistered`: an [`AddressResolver`] that asks the suite
+/// (`ResolverResolutionRequired {id, address}` → `ResolverResolutionCompleted {requestId,
+/// addresses}`).
+pub(crate) struct SuiteResolver {
+    link: Arc<SuiteLink>,
+}
+
+impl SuiteResolver {
+    pub(crate) fn new(link: Arc<SuiteLink>) -> Self {
+        SuiteResolver { link }
+    }
+}
+
+impl AddressResolver for SuiteResolver {
+    fn resolve(&self, address: &Address) -> Vec<Address> {
+        let mut data = Map::new();
+        data.insert("address".to_owned(), json!(address.to_string()));
+        let answer = match self.link.call("ResolverResolutionRequired", data) {
+            Ok(answer) => answer,
+            Err(e) => {
+                // No addresses: the connection fails with ServiceUnavailable, which the test sees.
+                eprintln!("quiver-testkit-backend: {e}");
+                return Vec::new();
+            }
+        };
+        addresses_of(answer.field("addresses"))
+    }
+}
+
+/// The `host:port` strings of a `ResolverResolutionCompleted`; unparsable entries are reported
+/// and left out.
+fn addresses_of(addresses: Option<&Json>) -> Vec<Address> {
+    addresses
+        .and_then(Json::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|entry| {
+            let parsed = entry
+                .as_str()
+                .ok_or_else(|| format!("{entry} is not a string"))
+                .and_then(|text| Address::parse(text).map_err(|e| e.to_string()));
+            parsed
+                .map_err(|why| {
+                    eprintln!("quiver-testkit-backend: resolver address left out: {why}")
+                })
+                .ok()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,5 +291,18 @@ mod tests {
             bearer["data"],
             json!({"scheme": "bearer", "credentials": "t"})
         );
+    }
+
+    #[test]
+    fn resolver_answers_become_addresses() {
+        let addresses = addresses_of(Some(&json!(["127.100.200.42:7687", "[::1]", 7, "x:y"])));
+        assert_eq!(
+            addresses,
+            [
+                Address::new("127.100.200.42", 7687),
+                Address::new("::1", 7687)
+            ]
+        );
+        assert!(addresses_of(None).is_empty());
     }
 }
