@@ -182,29 +182,26 @@ impl<R: Runtime> BoltConnection<R> {
         };
         let stream = match &settings.tls {
             None => MaybeTls::Plain(tcp),
-            Some(tls) => match with_deadline(
-                runtime,
-                Some(deadline),
-                tls.connect(&address.host, tcp),
-            )
-            .await
-            {
-                Some(Ok(stream)) => stream,
-                Some(Err(e)) => {
-                    return Err(Error::service_unavailable(
-                        &authority,
-                        "TLS handshake failed",
-                        Some(e),
-                    ));
+            Some(tls) => {
+                match with_deadline(runtime, Some(deadline), tls.connect(&address.host, tcp)).await
+                {
+                    Some(Ok(stream)) => stream,
+                    Some(Err(e)) => {
+                        return Err(Error::service_unavailable(
+                            &authority,
+                            "TLS handshake failed",
+                            Some(e),
+                        ));
+                    }
+                    None => {
+                        return Err(Error::service_unavailable(
+                            &authority,
+                            "TLS handshake timed out",
+                            None,
+                        ));
+                    }
                 }
-                None => {
-                    return Err(Error::service_unavailable(
-                        &authority,
-                        "TLS handshake timed out",
-                        None,
-                    ));
-                }
-            },
+            }
         };
         let mut bolt = Connection::new(settings.bolt.clone(), now);
         bolt.send(Request::Hello(Hello::new(auth.clone())))
