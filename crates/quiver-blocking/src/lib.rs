@@ -67,13 +67,13 @@ pub mod __private {
 }
 
 pub use quiver_driver::{
-    AccessMode, AuthToken, BookmarkManager, Bookmarks, ClientCertificate, Config, ConversionError,
-    Counters, DEFAULT_PORT, EagerResult, Error, FromValue, GqlError, GqlErrorClassification,
-    GqlStatusObject, InputPosition, Map, Notification, NotificationCategory,
-    NotificationClassification, NotificationFilter, NotificationSeverity, PackStr, Query,
-    QueryType, Record, Result, ResultSummary, RetryConfig, RoutingControl, Security, ServerAddress,
-    ServerError, ServerErrorKind, ServerInfo, SessionConfig, TransactionConfig,
-    TrustedCertificates, Value, value,
+    AccessMode, Address, AddressResolver, AuthToken, BookmarkManager, Bookmarks, ClientCertificate,
+    Config, ConversionError, Counters, DEFAULT_PORT, EagerResult, Error, FromValue, GqlError,
+    GqlErrorClassification, GqlStatusObject, InputPosition, Map, Notification,
+    NotificationCategory, NotificationClassification, NotificationFilter, NotificationSeverity,
+    PackStr, Query, QueryType, Record, Result, ResultSummary, RetryConfig, RoutingControl,
+    Security, ServerAddress, ServerError, ServerErrorKind, ServerInfo, SessionConfig,
+    TransactionConfig, TrustedCertificates, Value, value,
 };
 
 /// A Neo4j driver: a connection pool to one server. `Send + Sync`, cheap to clone.
