@@ -11,9 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use quiver_tokio::{
-    Address, AuthToken, Config, Driver, Error, Query, RetryConfig, ServerAddress, SessionConfig,
-};
+use quiver_tokio::{AuthToken, Config, Driver, Error, Query, RetryConfig, SessionConfig};
 
 fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -421,62 +419,5 @@ async fn real_failures_carry_their_gql_fields() {
     assert_eq!(
         std::error::Error::source(&error).map(ToString::to_string),
         Some(format!("GQL error 42N31: {}", cause.message))
-    );
-}
-
-/// A custom resolver maps a host name no DNS knows to the real server, after an address that
-/// refuses connections (as TestKit's `test_custom_resolver`, which uses 127.100.200.42: all of
-/// 127/8 is loopback on Linux, and nothing listens there).
-#[tokio::test]
-async fn a_custom_resolver_maps_a_fake_host_to_the_real_server() {
-    let server = ServerAddress::parse(&uri()).expect("NEO4J_URI is a bolt URI");
-    let scheme = uri().split_once("://").map(|(scheme, _)| scheme.to_owned());
-    let fake_uri = format!(
-        "{}://quiver-resolver-test.invalid",
-        scheme.unwrap_or_default()
-    );
-    let calls = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = calls.clone();
-    let (host, port) = (server.host.clone(), server.port);
-    let config = Config::default()
-        .with_connection_timeout(Duration::from_millis(500))
-        .with_resolver(move |address: &Address| {
-            seen.lock().unwrap().push(address.to_string());
-            vec![
-                Address::new("127.100.200.42", port),
-                Address::new(host.clone(), port),
-            ]
-        });
-    let driver = Driver::with_config(&fake_uri, auth(), config).expect("valid config");
-    let result = driver
-        .execute_query("RETURN 1 AS n")
-        .await
-        .expect("the resolver's second address is the server");
-    assert_eq!(result.records[0].get::<i64>("n").unwrap(), 1);
-    assert_eq!(result.summary.server.address, server.authority());
-    assert_eq!(
-        *calls.lock().unwrap(),
-        ["quiver-resolver-test.invalid:7687"]
-    );
-    driver.close().await;
-
-    // Without the resolver the name does not resolve, and with only unusable addresses the
-    // error names each one.
-    let unusable = Config::default().with_resolver(move |_: &Address| {
-        vec![
-            Address::new("127.100.200.42", port),
-            Address::new("quiver-resolver-test.invalid", port),
-        ]
-    });
-    let driver = Driver::with_config(&fake_uri, auth(), unusable).expect("valid config");
-    let error = driver.verify_connectivity().await.unwrap_err();
-    let message = error.to_string();
-    assert!(
-        matches!(error, Error::ServiceUnavailable { .. })
-            && message.contains(&format!("127.100.200.42:{port}: could not connect"))
-            && message.contains(&format!(
-                "quiver-resolver-test.invalid:{port}: could not connect"
-            )),
-        "{message}"
     );
 }

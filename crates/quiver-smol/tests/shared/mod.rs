@@ -23,8 +23,9 @@ use std::task::Poll;
 use std::time::Duration;
 
 use quiver_driver::{
-    AuthToken, BookmarkManager, Config, Driver, Error, Query, QueryType, RoutingControl, Runtime,
-    ServerErrorKind, SessionConfig, TransactionConfig, TrustedCertificates, Value,
+    Address, AuthToken, BookmarkManager, Config, Driver, Error, Query, QueryType, RoutingControl,
+    Runtime, ServerAddress, ServerErrorKind, SessionConfig, TransactionConfig, TrustedCertificates,
+    Value,
 };
 
 /// Instantiate every shared test for `$runtime`, each run with `$block_on(future)`.
@@ -41,6 +42,7 @@ macro_rules! shared_suite {
             a_transaction_timeout_is_enforced_by_the_server,
             a_wrong_password_is_a_typed_authentication_error,
             an_unreachable_server_is_a_connection_error,
+            a_custom_resolver_maps_a_fake_host_to_the_server,
             dropped_results_and_transactions_leave_the_pool_usable,
             server_info_capabilities_and_close,
             values_round_trip_as_parameters,
@@ -526,6 +528,61 @@ pub(crate) async fn an_unreachable_server_is_a_connection_error<R: Runtime + Def
     let err = driver.verify_connectivity().await.unwrap_err();
     assert!(matches!(err, Error::ServiceUnavailable { .. }), "{err}");
     assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+/// A custom resolver maps a host name no DNS knows to the real server, after an address that
+/// refuses connections (as TestKit's `test_custom_resolver`, which uses 127.100.200.42: all of
+/// 127/8 is loopback on Linux, and nothing listens there).
+pub(crate) async fn a_custom_resolver_maps_a_fake_host_to_the_server<R: Runtime + Default>() {
+    let server = ServerAddress::parse(&uri()).expect("NEO4J_URI is a bolt URI");
+    let scheme = uri().split_once("://").map(|(scheme, _)| scheme.to_owned());
+    let fake_uri = format!(
+        "{}://quiver-resolver-test.invalid",
+        scheme.unwrap_or_default()
+    );
+    let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    let (host, port) = (server.host.clone(), server.port);
+    let config = Config::default()
+        .with_connection_timeout(Duration::from_millis(500))
+        .with_resolver(move |address: &Address| {
+            seen.lock().unwrap().push(address.to_string());
+            vec![
+                Address::new("127.100.200.42", port),
+                Address::new(host.clone(), port),
+            ]
+        });
+    let driver = Driver::<R>::with_config(&fake_uri, auth(), config).expect("valid config");
+    let result = driver
+        .execute_query("RETURN 1 AS n")
+        .await
+        .expect("the resolver's second address is the server");
+    assert_eq!(result.records[0].get::<i64>("n").unwrap(), 1);
+    assert_eq!(result.summary.server.address, server.authority());
+    assert_eq!(
+        *calls.lock().unwrap(),
+        ["quiver-resolver-test.invalid:7687"]
+    );
+    driver.close().await;
+
+    // With only unusable addresses (one refuses, one does not resolve), the error names each.
+    let unusable = Config::default().with_resolver(move |_: &Address| {
+        vec![
+            Address::new("127.100.200.42", port),
+            Address::new("quiver-resolver-test.invalid", port),
+        ]
+    });
+    let driver = Driver::<R>::with_config(&fake_uri, auth(), unusable).expect("valid config");
+    let error = driver.verify_connectivity().await.unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(error, Error::ServiceUnavailable { .. })
+            && message.contains(&format!("127.100.200.42:{port}: could not connect"))
+            && message.contains(&format!(
+                "quiver-resolver-test.invalid:{port}: could not connect"
+            )),
+        "{message}"
+    );
 }
 
 pub(crate) async fn dropped_results_and_transactions_leave_the_pool_usable<R: Runtime + Default>() {
