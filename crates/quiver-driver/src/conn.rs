@@ -516,6 +516,11 @@ impl<R: Runtime> BoltConnection<R> {
         }
     }
 
+    /// How many requests await their answer.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.bolt.in_flight()
+    }
+
     /// Drain every response still in flight (of abandoned results or transactions).
     pub(crate) async fn drain(&mut self) -> Result<()> {
         while self.bolt.in_flight() > 0 {
@@ -554,16 +559,6 @@ impl<R: Runtime> BoltConnection<R> {
             self.expect_success(id).await?;
         }
         self.reset().await
-    }
-
-    /// A result that was left open inside a transaction: drain its responses and DISCARD the rest.
-    pub(crate) async fn settle_in_transaction(&mut self) -> Result<()> {
-        self.drain().await?;
-        if self.bolt.server_state() == ServerState::TxStreaming {
-            let id = self.send(Request::Discard { n: -1, qid: -1 })?;
-            self.expect_success(id).await?;
-        }
-        Ok(())
     }
 
     /// Whether the connection can go back to the pool (it may still need a RESET).

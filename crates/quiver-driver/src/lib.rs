@@ -107,6 +107,7 @@ mod serde;
 mod session;
 mod summary;
 mod tls;
+mod txcore;
 
 pub use auth::{AuthManager, ExpiringAuth, ExpiringAuthManager, StaticAuthManager};
 pub use bookmarks::{BookmarkManager, Bookmarks, BookmarksConsumer, BookmarksSupplier};

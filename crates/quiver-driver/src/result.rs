@@ -13,7 +13,8 @@ use crate::error::{Error, Result, ServerError};
 use crate::pool::PooledConnection;
 use crate::record::Record;
 use crate::runtime::Runtime;
-use crate::summary::ResultSummary;
+use crate::summary::{ResultSummary, ServerInfo};
+use crate::txcore::{BatchOutcome, OUT_OF_SCOPE, Started, TxShared};
 
 /// Bookmark bookkeeping of a session, shared with its transactions.
 #[derive(Debug, Default)]
@@ -68,8 +69,8 @@ pub(crate) enum Owner<'a> {
         bookmarks: &'a BookmarkState,
         sent: Bookmarks,
     },
-    /// Inside a transaction: a failure fails the transaction.
-    Transaction { failure: &'a mut TxFailure },
+    /// Inside a transaction (its shared core keeps the failure).
+    Transaction,
 }
 
 /// Whether a failure ended a transaction, and which server failure it was (reported again by
@@ -97,7 +98,15 @@ impl TxFailure {
 /// [`consume`](Self::consume) for the summary.
 ///
 /// Dropping a result before its end is safe: the rest is discarded before the connection is used
-/// again (inside a transaction with DISCARD; otherwise the connection is RESET).
+/// again (inside a transaction with DISCARD when the transaction ends; otherwise the connection
+/// is RESET).
+///
+/// A result of an explicit transaction ([`Transaction::run`](crate::Transaction::run)) does not
+/// borrow the transaction: several can be open at once, each pulled with its own `qid`. Once
+/// the transaction is committed or rolled back, its results are out of scope: their methods
+/// return [`Error::ResultConsumed`] (records not read by then are gone). After a query of the
+/// transaction failed, the other results yield the records they had received and then
+/// [`Error::TransactionFailed`] with that failure.
 pub struct RecordStream<'a, R: Runtime> {
     conn: ConnSlot<'a, R>,
     owner: Owner<'a>,
@@ -178,6 +187,39 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
         }
     }
 
+    /// A result of an explicit transaction whose RUN succeeded (`started`); its first PULL is
+    /// in flight.
+    pub(crate) fn in_transaction(
+        tx: Arc<TxShared<R>>,
+        started: Started,
+        query: String,
+        parameters: Map,
+        fetch_size: i64,
+        server: Arc<ServerInfo>,
+    ) -> RecordStream<'static, R> {
+        RecordStream {
+            conn: ConnSlot::Transaction(TxStream {
+                tx,
+                key: started.key,
+                server,
+            }),
+            owner: Owner::Transaction,
+            keys: started.keys,
+            run_metadata: started.metadata,
+            query,
+            parameters,
+            fetch_size,
+            pending: None,
+            has_more: true,
+            buffer: VecDeque::new(),
+            summary: None,
+            had_record: false,
+            failed: false,
+            failure: None,
+            error: None,
+        }
+    }
+
     /// After a FAILURE: RESET the connection right away (as official drivers do), so the server
     /// leaves its FAILED state promptly rather than at the connection's next use. A RESET that
     /// fails marks the connection broken; the pool then closes it.
@@ -195,8 +237,14 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
         if self.failure.is_none() {
             self.failure = error.as_server_error().cloned().map(Box::new);
         }
-        if let Owner::Transaction { failure } = &mut self.owner {
-            failure.record(error);
+    }
+
+    /// Whether this is a result of a transaction that has ended (committed or rolled back,
+    /// not failed): it cannot be used any more.
+    fn out_of_scope(&self) -> bool {
+        match &self.conn {
+            ConnSlot::Transaction(stream) => stream.tx.is_ended() && !stream.tx.is_failed(),
+            ConnSlot::Session(_) => false,
         }
     }
 
@@ -209,7 +257,14 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
     ///
     /// When the server fails the query (or the connection drops) mid-stream, the records that
     /// arrived before the failure are yielded first, then the error, once.
+    ///
+    /// In an explicit transaction that has ended, this returns [`Error::ResultConsumed`] every
+    /// time (the transaction's end discarded what was left).
     pub async fn next(&mut self) -> Option<Result<Record>> {
+        if self.out_of_scope() {
+            self.buffer.clear();
+            return Some(Err(Error::ResultConsumed(OUT_OF_SCOPE)));
+        }
         loop {
             if let Some(record) = self.buffer.pop_front() {
                 return Some(Ok(record));
@@ -220,22 +275,47 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             if self.summary.is_some() || self.failed {
                 return None;
             }
-            if let Err(e) = self.fetch_batch().await {
+            if let Err(e) = self.fetch_batch(false).await {
                 // Records of the failing batch are still buffered: they come before the error.
                 self.error = Some(e);
             }
         }
     }
 
-    /// Receive the answer to the PULL in flight (asking for one if none is), buffering its records.
-    async fn fetch_batch(&mut self) -> Result<()> {
+    /// Receive the answer to the PULL (or, with `discard`, DISCARD) in flight, asking for one
+    /// if none is, buffering its records.
+    async fn fetch_batch(&mut self, discard: bool) -> Result<()> {
+        if let ConnSlot::Transaction(stream) = &self.conn {
+            let tx = stream.tx.clone();
+            let key = stream.key;
+            let batch = tx.inner.lock().await.fetch(key, discard, &tx.flags).await;
+            self.had_record |= batch.had_record;
+            if self.buffer.is_empty() {
+                self.buffer = batch.records;
+            } else {
+                self.buffer.extend(batch.records);
+            }
+            return match batch.outcome {
+                BatchOutcome::More => Ok(()),
+                BatchOutcome::End(end) => self.finish(end),
+                BatchOutcome::Failed(e) => {
+                    self.fail(&e);
+                    Err(e)
+                }
+            };
+        }
         let id = match self.pending {
             Some(id) => id,
             None => {
-                let id = self.conn.get()?.send(Request::Pull {
-                    n: self.fetch_size,
-                    qid: -1,
-                })?;
+                let request = if discard {
+                    Request::Discard { n: -1, qid: -1 }
+                } else {
+                    Request::Pull {
+                        n: self.fetch_size,
+                        qid: -1,
+                    }
+                };
+                let id = self.conn.get()?.send(request)?;
                 self.pending = Some(id);
                 id
             }
@@ -297,9 +377,12 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
         if let Owner::AutoCommit { bookmarks, sent } = &mut self.owner {
             bookmarks.committed(sent, metadata::bookmark(&end));
         }
-        let server = match self.conn.get() {
-            Ok(conn) => (*conn.server).clone(),
-            Err(_) => return Ok(()),
+        let server = match &mut self.conn {
+            ConnSlot::Transaction(stream) => (*stream.server).clone(),
+            slot => match slot.get() {
+                Ok(conn) => (*conn.server).clone(),
+                Err(_) => return Ok(()),
+            },
         };
         let summary = ResultSummary::new(
             std::mem::take(&mut self.query),
@@ -383,6 +466,9 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
     /// Discard the remaining records (server-side, with DISCARD) and return the summary.
     pub async fn consume(mut self) -> Result<ResultSummary> {
         self.buffer.clear();
+        if self.out_of_scope() {
+            return Err(Error::ResultConsumed(OUT_OF_SCOPE));
+        }
         loop {
             if let Some(summary) = self.summary.take() {
                 return Ok(summary);
@@ -401,11 +487,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
                     }
                 });
             }
-            if self.pending.is_none() && self.has_more {
-                let id = self.conn.get()?.send(Request::Discard { n: -1, qid: -1 })?;
-                self.pending = Some(id);
-            }
-            self.fetch_batch().await?;
+            self.fetch_batch(true).await?;
             self.buffer.clear();
         }
     }
@@ -427,8 +509,21 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
 pub(crate) enum ConnSlot<'a, R: Runtime> {
     /// A session's: given back to the pool when the auto-commit result ends.
     Session(&'a mut Option<PooledConnection<R>>),
-    /// A transaction's: kept.
-    Transaction(&'a mut PooledConnection<R>),
+    /// A stream of a transaction, which owns the connection.
+    Transaction(TxStream<R>),
+}
+
+/// A result's handle on its stream in a transaction's shared core.
+pub(crate) struct TxStream<R: Runtime> {
+    tx: Arc<TxShared<R>>,
+    key: u64,
+    server: Arc<ServerInfo>,
+}
+
+impl<R: Runtime> Drop for TxStream<R> {
+    fn drop(&mut self) {
+        self.tx.release_stream(self.key);
+    }
 }
 
 impl<R: Runtime> ConnSlot<'_, R> {
@@ -437,7 +532,9 @@ impl<R: Runtime> ConnSlot<'_, R> {
             ConnSlot::Session(slot) => slot.as_mut().ok_or(Error::ResultConsumed(
                 "the result ended and its connection went back to the pool",
             )),
-            ConnSlot::Transaction(conn) => Ok(conn),
+            ConnSlot::Transaction(_) => Err(Error::Protocol(
+                "internal: a transaction's result reads through its transaction".into(),
+            )),
         }
     }
 

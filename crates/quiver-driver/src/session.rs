@@ -9,17 +9,17 @@ use tracing::Instrument;
 
 use quiver_bolt::value::{Map, Value};
 use quiver_bolt::{
-    AccessMode, AuthToken, NotificationFilter, Request, RequestId, Run, TelemetryApi, TxExtra,
-    metadata,
+    AccessMode, AuthToken, NotificationFilter, Request, Run, TelemetryApi, TxExtra,
 };
 
 use crate::bookmarks::{BookmarkManager, Bookmarks};
 use crate::driver::Driver;
 use crate::error::{Error, Result};
 use crate::pool::PooledConnection;
-use crate::result::{BookmarkState, ConnSlot, EagerResult, Owner, RecordStream, TxFailure};
+use crate::result::{BookmarkState, ConnSlot, EagerResult, Owner, RecordStream};
 use crate::retry::{RetryDecision, RetryState, seed};
 use crate::runtime::Runtime;
+use crate::txcore::TxShared;
 
 /// A query: text, parameters and, for auto-commit queries, transaction metadata and timeout.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -191,7 +191,7 @@ pub struct Session<R: Runtime> {
     /// The token of the last connection used, for the auth manager's security-error handling.
     last_auth: Option<AuthToken>,
     /// Explicit transactions dropped while open: rolled back at the session's next use or close.
-    abandoned: Arc<Mutex<Vec<TxCore<R>>>>,
+    abandoned: Arc<Mutex<Vec<Arc<TxShared<R>>>>>,
 }
 
 impl<R: Runtime> Session<R> {
@@ -222,8 +222,8 @@ impl<R: Runtime> Session<R> {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
-        for mut core in abandoned {
-            core.roll_back_quietly().await;
+        for tx in abandoned {
+            tx.inner.lock().await.roll_back_quietly(&tx.flags).await;
         }
     }
 
@@ -353,16 +353,17 @@ impl<R: Runtime> Session<R> {
             }
         }
         let begin = conn.send(Request::Begin(extra))?;
+        let server = conn.server.clone();
         Ok(Transaction {
-            core: Some(TxCore {
+            shared: Some(Arc::new(TxShared::new(
                 conn,
-                bookmarks: self.bookmarks.clone(),
+                self.bookmarks.clone(),
                 sent,
-                fetch_size: self.fetch_size,
-                pending_begin: Some(begin),
-                open: true,
-                failure: TxFailure::default(),
-            }),
+                self.fetch_size,
+                begin,
+            ))),
+            fetch_size: self.fetch_size,
+            server,
             home: None,
             session: Arc::downgrade(&self.abandoned),
         })
@@ -474,28 +475,18 @@ impl<R: Runtime> Session<R> {
                     let home = Arc::new(Mutex::new(None));
                     tx.home = Some(home.clone());
                     let outcome = work(tx).await;
-                    let core = home.lock().unwrap_or_else(PoisonError::into_inner).take();
-                    match (outcome, core) {
-                        (Ok(value), Some(core)) => match (Transaction {
-                            core: Some(core),
-                            home: None,
-                            session: Weak::new(),
-                        })
-                        .commit()
-                        .await
-                        {
-                            Ok(()) => return Ok(value),
-                            Err(e) => e,
-                        },
-                        (Err(e), Some(core)) => {
-                            if core.open && !core.failure.failed {
-                                let _ = (Transaction {
-                                    core: Some(core),
-                                    home: None,
-                                    session: Weak::new(),
-                                })
-                                .rollback()
-                                .await;
+                    let shared = home.lock().unwrap_or_else(PoisonError::into_inner).take();
+                    match (outcome, shared) {
+                        (Ok(value), Some(tx)) => {
+                            match tx.inner.lock().await.commit(&tx.flags).await {
+                                Ok(()) => return Ok(value),
+                                Err(e) => e,
+                            }
+                        }
+                        (Err(e), Some(tx)) => {
+                            let mut inner = tx.inner.lock().await;
+                            if inner.open && !inner.failure.failed {
+                                let _ = inner.rollback(&tx.flags).await;
                             }
                             e
                         }
@@ -546,7 +537,7 @@ impl<R: Runtime> Session<R> {
             let telemetry =
                 Telemetry::UntilAcknowledged(TelemetryApi::DriverLevel, &telemetry_acked);
             let error = match self.begin(mode, config.clone(), telemetry).await {
-                Ok(mut tx) => {
+                Ok(tx) => {
                     let eager = match tx.run(query.clone()).await {
                         Ok(result) => result.into_eager().await,
                         Err(e) => Err(e),
@@ -632,66 +623,51 @@ enum Telemetry<'a> {
     UntilAcknowledged(TelemetryApi, &'a Arc<AtomicBool>),
 }
 
-struct TxCore<R: Runtime> {
-    conn: PooledConnection<R>,
-    bookmarks: Arc<BookmarkState>,
-    sent: Bookmarks,
-    fetch_size: i64,
-    /// BEGIN is pipelined with the first RUN (or COMMIT/ROLLBACK).
-    pending_begin: Option<RequestId>,
-    open: bool,
-    failure: TxFailure,
-}
-
 /// An explicit transaction. It owns its connection. Commit with [`commit`](Self::commit);
 /// dropping it uncommitted rolls it back: with ROLLBACK when its session is used again or
 /// closed (until then the connection stays with the session, out of the pool), otherwise (the
 /// session is dropped) by a RESET before the connection's next use.
+///
+/// Several results can be open at once ([`run`](Self::run) takes `&self`, and a result does not
+/// borrow the transaction): each is pulled lazily with its own `qid` (Bolt 4.0+), in any order.
+/// Committing or rolling back with results still open discards what they did not read (DISCARD)
+/// and puts them out of scope; after a query failed, the other results report that failure.
 pub struct Transaction<R: Runtime> {
-    core: Option<TxCore<R>>,
+    /// `None` once committed or rolled back (or handed back home).
+    shared: Option<Arc<TxShared<R>>>,
+    fetch_size: i64,
+    server: Arc<crate::summary::ServerInfo>,
     /// Where a transaction function's transaction goes back to when dropped.
-    home: Option<Arc<Mutex<Option<TxCore<R>>>>>,
+    home: Option<Arc<Mutex<Option<Arc<TxShared<R>>>>>>,
     /// Where an explicit transaction dropped while open goes, for its session to roll it back.
-    session: Weak<Mutex<Vec<TxCore<R>>>>,
+    session: Weak<Mutex<Vec<Arc<TxShared<R>>>>>,
 }
 
 impl<R: Runtime> Drop for Transaction<R> {
     fn drop(&mut self) {
-        let Some(core) = self.core.take() else { return };
+        let Some(shared) = self.shared.take() else {
+            return;
+        };
         if let Some(home) = &self.home {
-            *home.lock().unwrap_or_else(PoisonError::into_inner) = Some(core);
-        } else if core.open {
+            *home.lock().unwrap_or_else(PoisonError::into_inner) = Some(shared);
+        } else if !shared.is_ended() {
             if let Some(session) = self.session.upgrade() {
                 session
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .push(core);
+                    .push(shared);
             }
-            // Without its session, the connection goes back to the pool, RESET before reuse.
+            // Without its session, the connection goes back to the pool (when the transaction's
+            // last result is dropped too), RESET before reuse.
         }
     }
 }
 
 impl<R: Runtime> Transaction<R> {
-    fn core(&mut self) -> Result<&mut TxCore<R>> {
-        let core = self
-            .core
-            .as_mut()
-            .ok_or(Error::TransactionClosed("it was committed or rolled back"))?;
-        if !core.open {
-            return Err(Error::TransactionClosed("it was committed or rolled back"));
-        }
-        if core.failure.failed {
-            return Err(match &core.failure.cause {
-                Some(cause) => Error::TransactionFailed {
-                    cause: cause.clone(),
-                },
-                None => Error::TransactionClosed(
-                    "a query in it failed; its error was returned, and the transaction is rolled back",
-                ),
-            });
-        }
-        Ok(core)
+    fn shared(&self) -> Result<&Arc<TxShared<R>>> {
+        self.shared
+            .as_ref()
+            .ok_or(Error::TransactionClosed("it was committed or rolled back"))
     }
 
     /// Map the loss of the connection inside a transaction: the work can be retried in a new one.
@@ -704,37 +680,39 @@ impl<R: Runtime> Transaction<R> {
         }
     }
 
-    /// Run a query in the transaction. BEGIN (the first time), RUN and PULL leave in one write.
-    pub async fn run(&mut self, query: impl Into<Query>) -> Result<RecordStream<'_, R>> {
+    /// Run a query in the transaction. BEGIN (the first time), RUN and PULL leave in one write;
+    /// this waits for RUN's answer, and the records are pulled as the result is read.
+    ///
+    /// Results of earlier queries may stay open: each keeps its place in its own stream.
+    pub async fn run(&self, query: impl Into<Query>) -> Result<RecordStream<'static, R>> {
         let query = query.into();
-        let core = self.core()?;
-        if core.pending_begin.is_none() {
-            if let Err(e) = core.conn.settle_in_transaction().await {
-                core.failure.record(&e);
-                return Err(Self::lost(e));
-            }
-        }
+        let shared = self.shared()?;
         let run = Run {
             query: query.text,
             parameters: query.parameters,
             extra: TxExtra::default(),
         };
-        let begin = core.pending_begin.take();
-        let owner = Owner::Transaction {
-            failure: &mut core.failure,
-        };
-        RecordStream::start(
-            ConnSlot::Transaction(&mut core.conn),
-            owner,
-            run,
-            core.fetch_size,
-            begin,
-        )
-        .await
-        .map_err(Self::lost)
+        // Kept for the summary.
+        let (text, parameters) = (run.query.clone(), run.parameters.clone());
+        let started = shared
+            .inner
+            .lock()
+            .await
+            .run(run, &shared.flags)
+            .await
+            .map_err(Self::lost)?;
+        Ok(RecordStream::in_transaction(
+            shared.clone(),
+            started,
+            text,
+            parameters,
+            self.fetch_size,
+            self.server.clone(),
+        ))
     }
 
-    /// Commit. If the connection breaks after COMMIT was sent, the error is
+    /// Commit. Results still open are discarded first (DISCARD) and are out of scope afterwards.
+    /// If the connection breaks after COMMIT was sent, the error is
     /// [`Error::IncompleteCommit`]: the outcome is unknown.
     pub async fn commit(mut self) -> Result<()> {
         if self.home.is_some() {
@@ -742,24 +720,19 @@ impl<R: Runtime> Transaction<R> {
                 "a transaction function's transaction is committed by the driver when the function returns Ok",
             ));
         }
-        let core = self.core()?;
-        core.open = false;
-        core.finish_begin().await?;
-        let id = core.conn.send(Request::Commit)?;
-        match core.conn.expect_success(id).await {
-            Ok(metadata) => {
-                core.bookmarks
-                    .committed(&core.sent, metadata::bookmark(&metadata));
-                Ok(())
-            }
-            Err(Error::ServiceUnavailable { reason, .. }) => {
-                Err(Error::IncompleteCommit { reason })
-            }
-            Err(e) => Err(e),
-        }
+        let shared = self
+            .shared
+            .take()
+            .ok_or(Error::TransactionClosed("it was committed or rolled back"))?;
+        let outcome = shared.inner.lock().await.commit(&shared.flags).await;
+        outcome.map_err(|e| match e {
+            e @ Error::IncompleteCommit { .. } => e,
+            e => Self::lost(e),
+        })
     }
 
-    /// Roll back.
+    /// Roll back. Results still open are discarded first (DISCARD) and are out of scope
+    /// afterwards.
     ///
     /// After a query in the transaction failed, this succeeds without a ROLLBACK: the server
     /// already ended the transaction with the FAILURE. The connection is RESET to READY at once
@@ -770,74 +743,18 @@ impl<R: Runtime> Transaction<R> {
                 "a transaction function's transaction is rolled back by the driver when the function returns Err",
             ));
         }
-        if let Some(core) = self.core.as_mut() {
-            if core.open && core.failure.failed {
-                core.open = false;
-                core.reset_after_failure().await;
-                return Ok(());
-            }
-        }
-        let core = self.core()?;
-        core.open = false;
-        core.finish_begin().await?;
-        let id = core.conn.send(Request::Rollback)?;
-        core.conn
-            .expect_success(id)
-            .await
-            .map(drop)
-            .map_err(Self::lost)
+        let shared = self
+            .shared
+            .take()
+            .ok_or(Error::TransactionClosed("it was committed or rolled back"))?;
+        let outcome = shared.inner.lock().await.rollback(&shared.flags).await;
+        outcome.map_err(Self::lost)
     }
 
     /// Whether the transaction is still open (not committed, rolled back or failed).
     pub fn is_open(&self) -> bool {
-        self.core
+        self.shared
             .as_ref()
-            .is_some_and(|core| core.open && !core.failure.failed)
-    }
-}
-
-impl<R: Runtime> TxCore<R> {
-    /// End a transaction its owner dropped while open: DISCARD an open result and ROLLBACK (RESET
-    /// after a failure). Errors are not reported (nobody is left to hear them); a connection
-    /// that fails is not reused.
-    async fn roll_back_quietly(&mut self) {
-        self.open = false;
-        if !self.conn.is_reusable() {
-            return;
-        }
-        if self.failure.failed {
-            self.reset_after_failure().await;
-            return;
-        }
-        let rolled_back = async {
-            self.finish_begin().await?;
-            let id = self.conn.send(Request::Rollback)?;
-            self.conn.expect_success(id).await.map(drop)
-        }
-        .await;
-        if let Err(e) = rolled_back {
-            tracing::debug!(error = %e, "rolling back an abandoned transaction failed");
-            self.reset_after_failure().await;
-        }
-    }
-
-    /// After a failure ended the transaction: RESET the connection now so it is READY (and the
-    /// server hears about it promptly); a connection that cannot be reset is closed.
-    async fn reset_after_failure(&mut self) {
-        if !self.conn.is_reusable() || self.conn.reset().await.is_err() {
-            self.conn.discard();
-        }
-    }
-
-    /// Before COMMIT/ROLLBACK: BEGIN's answer, and any abandoned result settled.
-    async fn finish_begin(&mut self) -> Result<()> {
-        let settled = match self.pending_begin.take() {
-            Some(begin) => self.conn.expect_success(begin).await.map(drop),
-            None => self.conn.settle_in_transaction().await,
-        };
-        settled.map_err(|e| {
-            self.failure.record(&e);
-            Transaction::<R>::lost(e)
-        })
+            .is_some_and(|shared| !shared.is_ended() && !shared.is_failed())
     }
 }

@@ -5,7 +5,7 @@
 //! ready, no-op waker) runs everything on the test thread. The runtime's clock is simulated: it
 //! moves only when the driver sleeps (to the end of the sleep, at once) or a test advances it.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::future::{Future, IntoFuture};
 use std::io;
 use std::pin::{Pin, pin};
@@ -101,6 +101,8 @@ struct World {
     connections: usize,
     /// Every request seen, as "c<connection>:<NAME>[ query]".
     log: Vec<String>,
+    /// Every PULL/DISCARD seen, as "<NAME> n=<n> qid=<qid>" (qid −1 when not sent).
+    streams_log: Vec<String>,
     /// The request names of each write, per connection.
     writes: Vec<(usize, Vec<&'static str>)>,
     commits: usize,
@@ -127,6 +129,7 @@ impl World {
             },
             connections: 0,
             log: Vec::new(),
+            streams_log: Vec::new(),
             writes: Vec::new(),
             commits: 0,
             clock: Instant::now(),
@@ -180,7 +183,9 @@ impl Runtime for FakeRuntime {
                 silent: false,
                 failed: false,
                 in_tx: false,
-                rows: VecDeque::new(),
+                rows: HashMap::new(),
+                last_qid: 0,
+                next_qid: 0,
             })
         }
     }
@@ -208,7 +213,12 @@ struct FakeStream {
     silent: bool,
     failed: bool,
     in_tx: bool,
-    rows: VecDeque<Vec<Value>>,
+    /// The rows left of each open stream, by qid (0 outside transactions).
+    rows: HashMap<i64, VecDeque<Vec<Value>>>,
+    /// The stream `qid` −1 means.
+    last_qid: i64,
+    /// Inside a transaction, RUN answers with a `qid`, as Neo4j does (counting from 1 here).
+    next_qid: i64,
 }
 
 impl FakeStream {
@@ -340,45 +350,76 @@ impl FakeStream {
                 };
                 let rows = (self.world.lock().unwrap().rows)(&query);
                 let width = rows.first().map_or(1, Vec::len);
-                self.rows = rows.into();
+                let qid = if self.in_tx {
+                    self.next_qid += 1;
+                    self.next_qid
+                } else {
+                    0
+                };
+                self.rows.insert(qid, rows.into());
+                self.last_qid = qid;
                 let keys: Vec<Value> = (0..width).map(|i| Value::from(format!("c{i}"))).collect();
-                Reply::Success(vec![
+                let mut meta = vec![
                     ("fields", Value::List(keys)),
                     ("t_first", Value::Integer(1)),
-                ])
+                ];
+                if self.in_tx {
+                    meta.push(("qid", Value::Integer(qid)));
+                }
+                Reply::Success(meta)
             }
             BEGIN => {
                 self.in_tx = true;
+                self.next_qid = 0;
                 Reply::Success(vec![])
             }
             COMMIT => {
                 self.in_tx = false;
+                self.rows.clear();
                 let mut w = self.world.lock().unwrap();
                 w.commits += 1;
                 Reply::Success(vec![("bookmark", Value::from(format!("bm-{}", w.commits)))])
             }
             ROLLBACK => {
                 self.in_tx = false;
+                self.rows.clear();
                 Reply::Success(vec![])
             }
             PULL | DISCARD => {
-                let n = match fields.first() {
-                    Some(Value::Map(m)) => m.get("n").and_then(Value::as_int).unwrap_or(-1),
-                    _ => -1,
+                let field = |key| match fields.first() {
+                    Some(Value::Map(m)) => m.get(key).and_then(Value::as_int),
+                    _ => None,
+                };
+                let n = field("n").unwrap_or(-1);
+                let sent_qid = field("qid").unwrap_or(-1);
+                self.world.lock().unwrap().streams_log.push(format!(
+                    "{} n={n} qid={sent_qid}",
+                    name(tag)
+                ));
+                let qid = if sent_qid == -1 {
+                    self.last_qid
+                } else {
+                    sent_qid
+                };
+                let Some(rows) = self.rows.get_mut(&qid) else {
+                    return Reply::Failure("Neo.ClientError.Request.Invalid");
                 };
                 let take = if n < 0 {
-                    self.rows.len()
+                    rows.len()
                 } else {
-                    (n as usize).min(self.rows.len())
+                    (n as usize).min(rows.len())
                 };
-                for _ in 0..take {
-                    if let Some(row) = self.rows.pop_front() {
-                        if tag == PULL {
-                            self.send(0x71, Some(Value::List(row)));
-                        }
+                let taken: Vec<Vec<Value>> = rows.drain(..take).collect();
+                let more = !rows.is_empty();
+                if !more {
+                    self.rows.remove(&qid);
+                }
+                if tag == PULL {
+                    for row in taken {
+                        self.send(0x71, Some(Value::List(row)));
                     }
                 }
-                if !self.rows.is_empty() {
+                if more {
                     return Reply::Success(vec![("has_more", Value::Boolean(true))]);
                 }
                 let mut meta = vec![("type", Value::from("r")), ("t_last", Value::Integer(2))];
