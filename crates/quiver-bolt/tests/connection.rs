@@ -592,3 +592,66 @@ fn utc_patch_is_applied_only_when_the_server_accepts_it() {
     let (conn, _) = connected(Version::V5_0);
     assert!(conn.value_context().utc_date_times() && conn.value_context().element_ids());
 }
+
+/// Several streams in one transaction: the state counts them (TX_STREAMING until the last one
+/// ends); a PULL for another open stream may be pipelined behind a PULL in flight, but a second
+/// PULL for a stream whose PULL may end it is refused (the server would reject it if it did).
+#[test]
+fn streams_of_one_transaction_are_counted_and_pipelined_soundly() {
+    let (mut conn, now) = connected(Version::V5_4);
+    conn.send(Request::Begin(TxExtra::default())).unwrap();
+    conn.send(Request::run("A", Map::new())).unwrap();
+    conn.send(Request::run("B", Map::new())).unwrap();
+    let _ = conn.poll_transmit();
+    conn.handle_input(
+        &server(&[
+            "SUCCESS {}",
+            r#"SUCCESS {"fields": ["x"], "qid": 0}"#,
+            r#"SUCCESS {"fields": ["y"], "qid": 1}"#,
+        ]),
+        now,
+    )
+    .unwrap();
+    let run_b = events(&mut conn);
+    assert!(
+        matches!(run_b.last(), Some(Event::Success { metadata, .. }) if metadata::qid(metadata) == Some(1))
+    );
+    assert_eq!(conn.server_state(), ServerState::TxStreaming);
+
+    conn.send(Request::Pull { n: 1, qid: 0 }).unwrap();
+    conn.send(Request::Pull { n: 1, qid: -1 }).unwrap();
+    assert!(matches!(
+        conn.send(Request::Pull { n: 1, qid: 0 }),
+        Err(BoltError::InvalidRequest { .. })
+    ));
+    let sent = client_messages(&conn.poll_transmit().unwrap());
+    let qids: Vec<Option<i64>> = sent
+        .iter()
+        .map(|(_, msg)| match msg.fields.first() {
+            Some(quiver_packstream::Value::Map(m)) => m.get("qid").and_then(|v| v.as_int()),
+            _ => None,
+        })
+        .collect();
+    // qid −1 is left out (the server's default).
+    assert_eq!(qids, [Some(0), None]);
+
+    // Stream 0 ends, stream 1 stays open: still streaming.
+    conn.handle_input(
+        &server(&[
+            "RECORD [1]",
+            r#"SUCCESS {"type": "r"}"#,
+            "RECORD [10]",
+            r#"SUCCESS {"has_more": true}"#,
+        ]),
+        now,
+    )
+    .unwrap();
+    assert_eq!(events(&mut conn).len(), 4);
+    assert_eq!(conn.server_state(), ServerState::TxStreaming);
+    conn.send(Request::Discard { n: -1, qid: 1 }).unwrap();
+    let _ = conn.poll_transmit();
+    conn.handle_input(&server(&[r#"SUCCESS {"type": "r"}"#]), now)
+        .unwrap();
+    let _ = events(&mut conn);
+    assert_eq!(conn.server_state(), ServerState::TxReady);
+}
