@@ -51,7 +51,7 @@ async fn run(tasks: usize, writes: usize) -> Result<(), Box<dyn std::error::Erro
                     .param("run", run_id.as_str())
                     .param("seq", seq);
                 session
-                    .execute_write(|mut tx| {
+                    .execute_write(|tx| {
                         let create = create.clone();
                         async move { tx.run(create).await?.consume().await }
                     })
@@ -78,7 +78,7 @@ async fn run(tasks: usize, writes: usize) -> Result<(), Box<dyn std::error::Erro
                 .param("run", run_id.as_str())
                 .param("seq", seq);
                 let found: i64 = session
-                    .execute_read(|mut tx| {
+                    .execute_read(|tx| {
                         let find = find.clone();
                         async move { tx.run(find).await?.single().await?.get("c") }
                     })

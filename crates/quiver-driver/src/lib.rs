@@ -39,7 +39,7 @@
 //! # async fn example<R: Runtime + Default>(driver: Driver<R>) -> Result<()> {
 //! let mut session = driver.session_with(SessionConfig::new().with_database("neo4j"));
 //! let names: Vec<String> = session
-//!     .execute_read(|mut tx| async move {
+//!     .execute_read(|tx| async move {
 //!         let mut result = tx.run(Query::new("MATCH (p:Person) RETURN p.name AS name")).await?;
 //!         let mut names = Vec::new();
 //!         while let Some(record) = result.next().await {

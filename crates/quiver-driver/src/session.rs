@@ -8,9 +8,7 @@ use std::time::Duration;
 use tracing::Instrument;
 
 use quiver_bolt::value::{Map, Value};
-use quiver_bolt::{
-    AccessMode, AuthToken, NotificationFilter, Request, Run, TelemetryApi, TxExtra,
-};
+use quiver_bolt::{AccessMode, AuthToken, NotificationFilter, Request, Run, TelemetryApi, TxExtra};
 
 use crate::bookmarks::{BookmarkManager, Bookmarks};
 use crate::driver::Driver;
@@ -389,7 +387,7 @@ impl<R: Runtime> Session<R> {
     /// transient server errors, connection loss before COMMIT) roll back, wait (exponential
     /// backoff with jitter) and run it again, within the driver's `max_retry_time`.
     ///
-    /// `work` receives the transaction by value and returns a future (`|mut tx| async move { … }`):
+    /// `work` receives the transaction by value and returns a future (`|tx| async move { … }`):
     /// that way the future it returns is an ordinary value whose `Send`-ness the compiler can see,
     /// so the call can be spawned (an async closure borrowing the transaction cannot be, today:
     /// rust-lang/rust#110338). Don't commit inside: the driver commits when the future returns
@@ -623,6 +621,9 @@ enum Telemetry<'a> {
     UntilAcknowledged(TelemetryApi, &'a Arc<AtomicBool>),
 }
 
+/// Where a transaction function's transaction goes back to when the function drops it.
+type Home<R> = Arc<Mutex<Option<Arc<TxShared<R>>>>>;
+
 /// An explicit transaction. It owns its connection. Commit with [`commit`](Self::commit);
 /// dropping it uncommitted rolls it back: with ROLLBACK when its session is used again or
 /// closed (until then the connection stays with the session, out of the pool), otherwise (the
@@ -638,7 +639,7 @@ pub struct Transaction<R: Runtime> {
     fetch_size: i64,
     server: Arc<crate::summary::ServerInfo>,
     /// Where a transaction function's transaction goes back to when dropped.
-    home: Option<Arc<Mutex<Option<Arc<TxShared<R>>>>>>,
+    home: Option<Home<R>>,
     /// Where an explicit transaction dropped while open goes, for its session to roll it back.
     session: Weak<Mutex<Vec<Arc<TxShared<R>>>>>,
 }

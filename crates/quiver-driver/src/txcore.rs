@@ -397,10 +397,7 @@ impl<R: Runtime> TxInner<R> {
     /// RESET the connection right away (as the official drivers do) so the server leaves its
     /// FAILED state promptly; a connection that cannot be reset is closed.
     async fn abort_after_failure(&mut self, flags: &TxFlags) {
-        loop {
-            let Some(conn) = self.conn.as_mut() else {
-                break;
-            };
+        while let Some(conn) = self.conn.as_mut() {
             if conn.in_flight() == 0 || !conn.is_reusable() {
                 break;
             }
@@ -596,10 +593,7 @@ impl<R: Runtime> TxInner<R> {
                 st.wanted = false;
                 st.inbox = VecDeque::new();
             }
-            loop {
-                let Some(st) = self.stream_mut(key) else {
-                    break;
-                };
+            while let Some(st) = self.stream_mut(key) {
                 if st.run.is_none() && st.pending.is_none() && !st.has_more {
                     break;
                 }

@@ -17,7 +17,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 use quiver_driver::{
     Address, AuthToken, Config, ConnectTarget, Driver, Error, ExpiringAuth, ExpiringAuthManager,
-    Query, RetryConfig, Runtime,
+    Query, Record, RetryConfig, Runtime,
 };
 use quiver_packstream::{Decoder, Map, Value, encode};
 
@@ -392,10 +392,11 @@ impl FakeStream {
                 };
                 let n = field("n").unwrap_or(-1);
                 let sent_qid = field("qid").unwrap_or(-1);
-                self.world.lock().unwrap().streams_log.push(format!(
-                    "{} n={n} qid={sent_qid}",
-                    name(tag)
-                ));
+                self.world
+                    .lock()
+                    .unwrap()
+                    .streams_log
+                    .push(format!("{} n={n} qid={sent_qid}", name(tag)));
                 let qid = if sent_qid == -1 {
                     self.last_qid
                 } else {
@@ -541,7 +542,7 @@ fn explicit_transactions_pipeline_begin_run_and_pull() {
     let driver = driver(&world, Config::default());
     block_on(async {
         let mut session = driver.session();
-        let mut tx = session.begin_transaction().await?;
+        let tx = session.begin_transaction().await?;
         tx.run("RETURN 1").await?.consume().await?;
         tx.commit().await?;
         assert_eq!(
@@ -603,7 +604,7 @@ fn transient_failures_are_retried_and_the_work_runs_again() {
         let mut session = driver.session();
         let attempts = &attempts;
         session
-            .execute_write(|mut tx| async move {
+            .execute_write(|tx| async move {
                 *attempts.lock().unwrap() += 1;
                 let record = tx.run("RETURN 1").await?.single().await?;
                 record.get_at::<i64>(0)
@@ -629,7 +630,7 @@ fn non_retryable_errors_are_returned_at_once() {
         let mut session = driver.session();
         let attempts = &attempts;
         session
-            .execute_write(|mut tx| async move {
+            .execute_write(|tx| async move {
                 *attempts.lock().unwrap() += 1;
                 tx.run("RETURN 1").await?.consume().await
             })
@@ -659,7 +660,7 @@ fn a_connection_lost_before_commit_is_retried_on_a_new_connection() {
         let mut session = driver.session();
         let attempts = &attempts;
         session
-            .execute_write(|mut tx| async move {
+            .execute_write(|tx| async move {
                 *attempts.lock().unwrap() += 1;
                 tx.run("CREATE ()").await?.consume().await
             })
@@ -680,7 +681,7 @@ fn a_connection_lost_after_commit_was_sent_is_reported_and_not_retried() {
         let mut session = driver.session();
         let attempts = &attempts;
         session
-            .execute_write(|mut tx| async move {
+            .execute_write(|tx| async move {
                 *attempts.lock().unwrap() += 1;
                 tx.run("CREATE ()").await?.consume().await
             })
@@ -718,12 +719,12 @@ fn dropped_results_and_transactions_are_cleaned_up_before_reuse() {
         }
         {
             let mut session = driver.session();
-            let mut tx = session.begin_transaction().await?;
+            let tx = session.begin_transaction().await?;
             tx.run("UNWIND").await?.next().await.unwrap()?;
         }
         // Inside a transaction, a dropped result is DISCARDed and the transaction goes on.
         let mut session = driver.session();
-        let mut tx = session.begin_transaction().await?;
+        let tx = session.begin_transaction().await?;
         drop(tx.run("UNWIND").await?);
         let n = tx.run("RETURN 1").await?.single().await?.get_at::<i64>(0)?;
         assert_eq!(n, 1);
@@ -811,7 +812,7 @@ fn an_expired_token_is_refreshed_by_the_auth_manager_and_the_work_retried() {
     block_on(async {
         let mut session = driver.session();
         session
-            .execute_write(|mut tx| async move { tx.run("CREATE ()").await?.consume().await })
+            .execute_write(|tx| async move { tx.run("CREATE ()").await?.consume().await })
             .await
     })
     .unwrap();
@@ -912,7 +913,7 @@ fn the_driver_is_cheap_to_clone_and_send_and_sync() {
     check_send(&session.run("RETURN 1"));
     check_send(&driver.execute_query("RETURN 1").into_future());
     check_send(
-        &session.execute_write(|mut tx| async move { tx.run("RETURN 1").await?.consume().await }),
+        &session.execute_write(|tx| async move { tx.run("RETURN 1").await?.consume().await }),
     );
     let clone = driver.clone();
     assert_eq!(clone.pool_sizes(), driver.pool_sizes());
@@ -942,7 +943,7 @@ fn records_received_before_a_failure_are_yielded_before_the_error() {
         }
         assert!(result.next().await.is_none());
         // In a transaction too; consume() reports a failure not yet returned.
-        let mut tx = session.begin_transaction().await?;
+        let tx = session.begin_transaction().await?;
         let mut result = tx.run("UNWIND").await?;
         assert_eq!(result.next().await.unwrap()?.get_at::<i64>(0)?, 1);
         assert!(matches!(result.consume().await, Err(Error::Server(_))));
@@ -980,12 +981,12 @@ fn rollback_after_a_failed_query_succeeds_and_resets_the_connection() {
     let driver = driver(&world, Config::default());
     block_on(async {
         let mut session = driver.session();
-        let mut tx = session.begin_transaction().await?;
+        let tx = session.begin_transaction().await?;
         assert!(matches!(tx.run("BAD").await, Err(Error::Server(_))));
         assert!(!tx.is_open());
         tx.rollback().await?;
         // The connection is READY again: the next transaction works on it.
-        let mut tx = session.begin_transaction().await?;
+        let tx = session.begin_transaction().await?;
         tx.run("RETURN 1").await?.consume().await?;
         tx.commit().await?;
         Ok::<_, Error>(())
@@ -1014,7 +1015,7 @@ fn closing_a_session_rolls_back_its_open_transaction_and_discards_open_results()
     block_on(async {
         // An open transaction with an unfinished result, dropped before its session closes.
         let mut session = driver.session();
-        let mut tx = session.begin_transaction().await?;
+        let tx = session.begin_transaction().await?;
         tx.run("UNWIND").await?.next().await.unwrap()?;
         drop(tx);
         session.close().await?;
@@ -1056,7 +1057,7 @@ fn closing_a_session_on_a_dead_connection_does_not_fail() {
         session.run("UNWIND").await?.next().await.unwrap()?;
         session.close().await?;
         let mut session = driver.session();
-        let mut tx = session.begin_transaction().await?;
+        let tx = session.begin_transaction().await?;
         tx.run("UNWIND").await?.next().await.unwrap()?;
         drop(tx);
         session.close().await?;
@@ -1155,11 +1156,11 @@ fn telemetry_goes_with_every_api_call_pipelined_with_its_work() {
         let mut session = driver.session();
         session.run("RETURN 1").await?.consume().await?;
         session.run("RETURN 1").await?.consume().await?;
-        let mut tx = session.begin_transaction().await?;
+        let tx = session.begin_transaction().await?;
         tx.run("RETURN 1").await?.consume().await?;
         tx.commit().await?;
         session
-            .execute_read(|mut tx| async move { tx.run("RETURN 1").await?.consume().await })
+            .execute_read(|tx| async move { tx.run("RETURN 1").await?.consume().await })
             .await?;
         driver.execute_query("RETURN 1").await?;
         Ok::<_, Error>(())
@@ -1244,7 +1245,7 @@ fn a_retried_transaction_function_repeats_telemetry_only_until_the_server_acknow
             } else {
                 driver
                     .session()
-                    .execute_write(|mut tx| async move {
+                    .execute_write(|tx| async move {
                         tx.run("RETURN 1").await?.consume().await.map(drop)
                     })
                     .await
@@ -1422,7 +1423,7 @@ fn retries_wait_and_give_up_on_the_runtime_clock() {
         let world = &world;
         driver
             .session()
-            .execute_write(|mut tx| async move {
+            .execute_write(|tx| async move {
                 attempts
                     .lock()
                     .unwrap()
@@ -1453,7 +1454,7 @@ fn a_failed_transaction_reports_its_failure_to_every_later_use_and_sends_nothing
     let driver = driver(&world, Config::default());
     block_on(async {
         let mut session = driver.session();
-        let mut tx = session.begin_transaction().await?;
+        let tx = session.begin_transaction().await?;
         let err = tx.run("BAD").await.err().expect("the query fails");
         assert_eq!(
             err.as_server_error().map(|e| e.code.as_str()),
@@ -1493,7 +1494,7 @@ fn a_result_that_failed_reports_the_failure_again_when_consumed() {
     let driver = driver(&world, Config::default());
     block_on(async {
         let mut session = driver.session();
-        let mut tx = session.begin_transaction().await?;
+        let tx = session.begin_transaction().await?;
         let mut result = tx.run("RETURN 1").await?;
         assert!(result.next().await.unwrap().is_ok());
         let err = result.next().await.unwrap().unwrap_err();
@@ -1795,4 +1796,247 @@ fn without_a_resolver_the_uri_address_is_connected_to_as_it_is() {
     let info = block_on(driver.get_server_info()).unwrap();
     assert_eq!(info.address, "fake:7687");
     assert_eq!(world.lock().unwrap().connect_targets, ["fake:7687"]);
+}
+
+// --- several open results in one transaction (Bolt qid) ---------------------------------------
+
+fn nested_rows(query: &str) -> Vec<Vec<Value>> {
+    let base = match query {
+        "A" => 0,
+        "B" => 100,
+        _ => return vec![vec![Value::Integer(1)]],
+    };
+    (base..base + 5).map(|i| vec![Value::Integer(i)]).collect()
+}
+
+fn ints(records: &[Record]) -> Vec<i64> {
+    records
+        .iter()
+        .map(|r| r.get_at::<i64>(0).unwrap())
+        .collect()
+}
+
+fn streams_log(world: &Arc<Mutex<World>>) -> Vec<String> {
+    world.lock().unwrap().streams_log.clone()
+}
+
+#[test]
+fn two_results_of_one_transaction_are_pulled_interleaved_each_with_its_qid() {
+    let world = World::new(|_| None);
+    world.lock().unwrap().rows = nested_rows;
+    let driver = driver(&world, Config::default().with_fetch_size(2));
+    let (a, b) = block_on(async {
+        let mut session = driver.session();
+        let tx = session.begin_transaction().await?;
+        let mut a = tx.run("A").await?;
+        let mut b = tx.run("B").await?;
+        let mut got_a = a.fetch(1).await?;
+        let mut got_b = b.fetch(3).await?;
+        got_a.extend(a.fetch(3).await?);
+        got_b.extend(b.collect().await?);
+        got_a.extend(a.collect().await?);
+        assert_eq!(a.consume().await?.query, "A");
+        assert_eq!(b.consume().await?.query, "B");
+        tx.commit().await?;
+        Ok::<_, Error>((got_a, got_b))
+    })
+    .unwrap();
+    assert_eq!(ints(&a), [0, 1, 2, 3, 4]);
+    assert_eq!(ints(&b), [100, 101, 102, 103, 104]);
+    // A is qid 1, B qid 2: the last RUN's stream is addressed as −1 (qid left out), as the
+    // official drivers do; A's needs its qid.
+    assert_eq!(
+        streams_log(&world),
+        [
+            "PULL n=2 qid=-1", // A's first batch, pipelined with its RUN: [0, 1]
+            "PULL n=2 qid=-1", // B's first batch, pipelined with its RUN: [100, 101]
+            "PULL n=2 qid=-1", // B: [102, 103]
+            "PULL n=2 qid=1",  // A: [2, 3]
+            "PULL n=2 qid=-1", // B: [104], end
+            "PULL n=2 qid=1",  // A: [4], end
+        ]
+    );
+    let log = log(&world);
+    assert_eq!(log.last().map(String::as_str), Some("c1:COMMIT"), "{log:?}");
+    assert!(!log.iter().any(|l| l.ends_with("DISCARD")), "{log:?}");
+}
+
+#[test]
+fn commit_discards_the_unconsumed_results_and_puts_them_out_of_scope() {
+    let world = World::new(|_| None);
+    world.lock().unwrap().rows = nested_rows;
+    let driver = driver(&world, Config::default().with_fetch_size(2));
+    block_on(async {
+        let mut session = driver.session();
+        let tx = session.begin_transaction().await?;
+        let mut a = tx.run("A").await?;
+        let mut b = tx.run("B").await?;
+        assert_eq!(a.next().await.unwrap()?.get_at::<i64>(0)?, 0);
+        // B's first batch is still in flight, and both streams are open on the server.
+        tx.commit().await?;
+        // What A had received is gone too: the transaction ended.
+        for result in [&mut a, &mut b] {
+            match result.next().await {
+                Some(Err(Error::ResultConsumed(why))) => {
+                    assert!(
+                        why.contains("closed") && why.contains("transaction"),
+                        "{why}"
+                    )
+                }
+                other => panic!("expected ResultConsumed, got {other:?}"),
+            }
+        }
+        assert!(matches!(b.consume().await, Err(Error::ResultConsumed(_))));
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    // B's PULL answered first, then each open stream DISCARDed (A by its qid, B as the last),
+    // then COMMIT.
+    assert_eq!(
+        streams_log(&world),
+        [
+            "PULL n=2 qid=-1",
+            "PULL n=2 qid=-1",
+            "DISCARD n=-1 qid=1",
+            "DISCARD n=-1 qid=-1",
+        ]
+    );
+    let log = log(&world);
+    let names: Vec<&str> = log.iter().map(|l| l.split(':').nth(1).unwrap()).collect();
+    assert_eq!(
+        names[2..],
+        [
+            "BEGIN", "RUN A", "PULL", "RUN B", "PULL", "DISCARD", "DISCARD", "COMMIT"
+        ],
+        "{log:?}"
+    );
+    // The connection went back to the pool clean.
+    assert_eq!(driver.pool_sizes(), (1, 1));
+}
+
+#[test]
+fn a_failure_in_one_result_is_reported_by_the_others_which_send_nothing() {
+    let world = World::new(|call| {
+        (call.tag == RUN && call.query() == "BAD")
+            .then_some(Reply::Failure("Neo.ClientError.Statement.SyntaxError"))
+    });
+    world.lock().unwrap().rows = nested_rows;
+    let driver = driver(&world, Config::default().with_fetch_size(2));
+    block_on(async {
+        let mut session = driver.session();
+        let tx = session.begin_transaction().await?;
+        let mut a = tx.run("A").await?;
+        let mut b = tx.run("B").await?;
+        match tx.run("BAD").await {
+            Err(Error::Server(e)) => assert_eq!(e.code, "Neo.ClientError.Statement.SyntaxError"),
+            Err(other) => panic!("expected the server's failure, got {other:?}"),
+            Ok(_) => panic!("the query must fail"),
+        }
+        assert!(!tx.is_open());
+        // A and B yield what they had received before the failure, then the failure.
+        assert_eq!(ints(&a.fetch(2).await?), [0, 1]);
+        assert_eq!(ints(&b.fetch(2).await?), [100, 101]);
+        for result in [&mut a, &mut b] {
+            match result.next().await {
+                Some(Err(Error::TransactionFailed { cause })) => {
+                    assert_eq!(cause.code, "Neo.ClientError.Statement.SyntaxError")
+                }
+                other => panic!("expected TransactionFailed, got {other:?}"),
+            }
+        }
+        match b.consume().await {
+            Err(e) => assert_eq!(
+                e.as_server_error().map(|e| e.code.as_str()),
+                Some("Neo.ClientError.Statement.SyntaxError")
+            ),
+            Ok(_) => panic!("a result of a failed transaction has no summary"),
+        }
+        assert!(matches!(
+            tx.run("RETURN 1").await,
+            Err(Error::TransactionFailed { .. })
+        ));
+        tx.rollback().await?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let log = log(&world);
+    let failed_at = log.iter().position(|l| l.ends_with("RUN BAD")).unwrap();
+    // After the failure: the PULL pipelined with the failing RUN (ignored), then only the RESET.
+    let after: Vec<&str> = log[failed_at + 1..]
+        .iter()
+        .map(|l| l.split(':').nth(1).unwrap())
+        .collect();
+    assert_eq!(after, ["PULL", "RESET"], "{log:?}");
+    assert_eq!(driver.pool_sizes(), (1, 1));
+}
+
+#[test]
+fn a_result_used_after_its_transaction_ended_is_out_of_scope() {
+    let world = World::new(|_| None);
+    world.lock().unwrap().rows = nested_rows;
+    let driver = driver(&world, Config::default().with_fetch_size(10));
+    block_on(async {
+        let mut session = driver.session();
+        // Read to its end before the commit: the summary is gone with the transaction too.
+        let tx = session.begin_transaction().await?;
+        let mut a = tx.run("A").await?;
+        assert_eq!(a.collect().await?.len(), 5);
+        tx.commit().await?;
+        assert!(matches!(
+            a.next().await,
+            Some(Err(Error::ResultConsumed(_)))
+        ));
+        assert!(matches!(a.consume().await, Err(Error::ResultConsumed(_))));
+        // Rolled back.
+        let tx = session.begin_transaction().await?;
+        let mut b = tx.run("B").await?;
+        tx.rollback().await?;
+        assert!(matches!(
+            b.next().await,
+            Some(Err(Error::ResultConsumed(_)))
+        ));
+        // Returned from a transaction function: the driver committed when the function returned.
+        let mut kept = session
+            .execute_write(|tx| async move { tx.run("A").await })
+            .await?;
+        assert!(matches!(
+            kept.next().await,
+            Some(Err(Error::ResultConsumed(_)))
+        ));
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let log = log(&world);
+    let names: Vec<&str> = log.iter().map(|l| l.split(':').nth(1).unwrap()).collect();
+    assert_eq!(
+        names[2..],
+        [
+            "BEGIN", "RUN A", "PULL", "COMMIT", // read to its end
+            "BEGIN", "RUN B", "PULL",
+            "ROLLBACK", // B's only batch arrived: nothing to discard
+            "BEGIN", "RUN A", "PULL", "COMMIT",
+        ],
+        "{log:?}"
+    );
+}
+
+#[test]
+fn transactions_and_their_results_are_send() {
+    fn check_send<T: Send>(_: &T) {}
+    let world = World::new(|_| None);
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        let mut session = driver.session();
+        let tx = session.begin_transaction().await?;
+        let run = tx.run("RETURN 1");
+        check_send(&run);
+        let mut result = run.await?;
+        check_send(&result);
+        check_send(&result.next());
+        check_send(&tx);
+        let commit = tx.commit();
+        check_send(&commit);
+        commit.await
+    })
+    .unwrap();
 }

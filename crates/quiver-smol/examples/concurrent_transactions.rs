@@ -65,7 +65,7 @@ async fn run(
                     .param("run", run_id.as_str())
                     .param("seq", seq);
                 session
-                    .execute_write(|mut tx| {
+                    .execute_write(|tx| {
                         let create = create.clone();
                         async move { tx.run(create).await?.consume().await }
                     })
@@ -92,7 +92,7 @@ async fn run(
                 .param("run", run_id.as_str())
                 .param("seq", seq);
                 let found: i64 = session
-                    .execute_read(|mut tx| {
+                    .execute_read(|tx| {
                         let find = find.clone();
                         async move { tx.run(find).await?.single().await?.get("c") }
                     })

@@ -28,13 +28,13 @@ fn main() -> Result<(), quiver_smol::Error> {
         // The function gets the transaction by value and may run more than once: keep it free of
         // side effects outside the database.
         session
-            .execute_write(|mut tx| {
+            .execute_write(|tx| {
                 let transfer = transfer.clone();
                 async move { tx.run(transfer).await?.consume().await }
             })
             .await?;
         let balances: Vec<(i64, i64)> = session
-            .execute_read(|mut tx| async move {
+            .execute_read(|tx| async move {
                 let records = tx
                     .run("MATCH (a:ExampleAccount) RETURN a.id AS id, a.balance AS balance ORDER BY id")
                     .await?

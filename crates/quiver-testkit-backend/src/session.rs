@@ -1,11 +1,15 @@
 //! One task per session.
 //!
-//! A Quiver result borrows its session or transaction, exactly as a Rust user holds it. A task
-//! per session keeps such borrows alive across suite requests: it owns the `Session` and its open
-//! transactions, and while a result is open it runs a nested loop that holds it and serves the
-//! requests about it. A request about something else ends that loop first: the result is then
-//! read to its end and buffered, which is what the official drivers do when a new query runs in
-//! the same session or transaction.
+//! An auto-commit result borrows its session, exactly as a Rust user holds it. A task per
+//! session keeps such borrows alive across suite requests: it owns the `Session` and its open
+//! transactions, and while an auto-commit result is open it runs a nested loop that holds it and
+//! serves the requests about it. A request about something else ends that loop first: the result
+//! is then read to its end and buffered, which is what the official drivers do when a new query
+//! runs in the same session.
+//!
+//! A result of a transaction borrows nothing (several can be open at once, each pulled with its
+//! own `qid`): the task keeps those in a map and serves their requests whenever they come, so
+//! nothing is read that the suite did not ask for.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -56,6 +60,7 @@ pub(crate) fn spawn(
         receiver,
         pending: None,
         finished: HashMap::new(),
+        tx_results: HashMap::new(),
         transactions: HashMap::new(),
         ended_transactions: HashSet::new(),
     };
@@ -82,6 +87,20 @@ struct Finished {
     summary: Option<ResultSummary>,
     error: Option<Error>,
     consumed: bool,
+    /// The transaction it ran in: once that has ended, the result is out of scope.
+    tx: Option<String>,
+}
+
+/// An open result of a transaction (explicit or a transaction function's).
+struct TxResult {
+    stream: RecordStream<'static>,
+    tx: String,
+}
+
+/// What became of an open result after a request about it.
+enum Served<'a> {
+    Open(RecordStream<'a>),
+    Finished(Finished),
 }
 
 struct Actor {
@@ -91,6 +110,8 @@ struct Actor {
     /// A request a nested loop received but that belongs to an outer one.
     pending: Option<Command>,
     finished: HashMap<String, Finished>,
+    /// Open results of transactions, by result id.
+    tx_results: HashMap<String, TxResult>,
     /// Open explicit transactions (they own their connections; none borrows the session).
     transactions: HashMap<String, Transaction>,
     ended_transactions: HashSet<String>,
@@ -181,6 +202,15 @@ fn consumed_error() -> Error {
     Error::ResultConsumed("the result was consumed (or its transaction ended)")
 }
 
+/// What Quiver says about a result of a transaction that has ended (the driver's own words; a
+/// result the backend finished earlier no longer asks the driver).
+fn out_of_scope_error() -> Error {
+    Error::ResultConsumed(
+        "its transaction has been closed (committed or rolled back); a result can only be used \
+         while its transaction is open",
+    )
+}
+
 impl Actor {
     async fn next(&mut self) -> Option<Command> {
         match self.pending.take() {
@@ -198,7 +228,7 @@ impl Actor {
         // (their summaries outlive the session).
         let mut open = Some(session);
         while let Some(command) = self.next().await {
-            let Some(command) = self.serve_finished(command) else {
+            let Some(command) = self.serve_known_result(command).await else {
                 continue;
             };
             let request = &command.request;
@@ -277,7 +307,8 @@ impl Actor {
                 }
                 "SessionClose" => {
                     // Open transactions end with the session (dropped: rolled back).
-                    self.transactions.clear();
+                    let ended: Vec<String> = self.transactions.drain().map(|(id, _)| id).collect();
+                    self.ended_transactions.extend(ended);
                     let id = self.id.clone();
                     let closing = open.take();
                     let outcome = match closing {
@@ -298,6 +329,33 @@ impl Actor {
         }
     }
 
+    /// Serve a request about a finished result or an open result of a transaction; other
+    /// requests are returned.
+    async fn serve_known_result(&mut self, command: Command) -> Option<Command> {
+        let command = self.serve_finished(command)?;
+        let Some(id) = command.request.id("resultId") else {
+            return Some(command);
+        };
+        let Some(TxResult { stream, tx }) = self.tx_results.remove(&id) else {
+            return Some(command);
+        };
+        match self.serve_one(stream, command).await {
+            Served::Open(stream) => {
+                self.tx_results.insert(id, TxResult { stream, tx });
+            }
+            Served::Finished(finished) => {
+                self.finished.insert(
+                    id,
+                    Finished {
+                        tx: Some(tx),
+                        ..finished
+                    },
+                );
+            }
+        }
+        None
+    }
+
     fn result_answer(id: &str, stream: &RecordStream<'_>) -> Json {
         let keys: Vec<&str> = stream.keys().iter().map(|k| k.as_str()).collect();
         response("Result", json!({ "id": id, "keys": keys }))
@@ -311,7 +369,21 @@ impl Actor {
         let Some(finished) = self.finished.get_mut(&id) else {
             return Some(command);
         };
+        let out_of_scope = finished
+            .tx
+            .as_ref()
+            .is_some_and(|tx| self.ended_transactions.contains(tx));
         let answer = match command.request.name.as_str() {
+            "ResultNext"
+            | "ResultPeek"
+            | "ResultSingle"
+            | "ResultSingleOptional"
+            | "ResultList"
+            | "ResultConsume"
+                if out_of_scope && finished.error.is_none() =>
+            {
+                self.shared.driver_error(out_of_scope_error())
+            }
             "ResultNext"
             | "ResultPeek"
             | "ResultSingle"
@@ -378,23 +450,23 @@ impl Actor {
         None
     }
 
-    /// Serve requests about the open result `id` until one is about something else.
+    /// Serve requests about the open auto-commit result `id` until one is about something else.
     async fn serve_result(&mut self, id: String, mut stream: RecordStream<'_>) {
         while let Some(command) = self.next().await {
             if command.request.id("resultId").as_deref() != Some(id.as_str()) {
-                let Some(command) = self.serve_finished(command) else {
+                let Some(command) = self.serve_known_result(command).await else {
                     continue;
                 };
                 let finished = match command.request.name.as_str() {
-                    // A new query in the same session or transaction: keep the records, as the
-                    // official drivers do (a Rust program would collect them first).
+                    // A new query in the same session: keep the records, as the official
+                    // drivers do (a Rust program would collect them first).
                     "SessionRun"
                     | "TransactionRun"
                     | "SessionBeginTransaction"
                     | "SessionReadTransaction"
                     | "SessionWriteTransaction" => Self::buffer(stream).await,
-                    // Otherwise the result's scope ends (commit, rollback, close, …): dropping
-                    // the stream discards the rest, and using the result later is an error.
+                    // Otherwise the result's scope ends (close, …): dropping the stream discards
+                    // the rest, and using the result later is an error.
                     _ => Finished {
                         consumed: true,
                         ..Finished::default()
@@ -404,99 +476,82 @@ impl Actor {
                 self.pending = Some(command);
                 return;
             }
-            match command.request.name.as_str() {
-                "ResultNext" => match stream.next().await {
-                    Some(Ok(record)) => command.answer(record_answer(&record)),
-                    Some(Err(e)) => command.answer(self.error(e)),
-                    None => {
-                        command.answer(null_record());
-                        let summary = stream.consume().await.ok();
-                        self.finished.insert(
-                            id,
-                            Finished {
-                                summary,
-                                ..Finished::default()
-                            },
-                        );
-                        return;
-                    }
-                },
-                "ResultPeek" => {
-                    let answer = match stream.peek().await {
-                        Some(Ok(record)) => record_answer(record),
-                        Some(Err(e)) => self.error(e),
-                        None => null_record(),
-                    };
-                    command.answer(answer);
-                }
-                "ResultSingle" => {
-                    let answer = match stream.single().await {
-                        Ok(record) => record_answer(&record),
-                        Err(e) => self.error(e),
-                    };
-                    command.answer(answer);
-                    self.finished.insert(
-                        id,
-                        Finished {
-                            consumed: true,
-                            ..Finished::default()
-                        },
-                    );
+            match self.serve_one(stream, command).await {
+                Served::Open(open) => stream = open,
+                Served::Finished(finished) => {
+                    self.finished.insert(id, finished);
                     return;
-                }
-                // Reads the whole result, so that it cannot serve as another `next`.
-                "ResultSingleOptional" => match stream.collect().await {
-                    Ok(records) => {
-                        command.answer(optional_record_answer(&records));
-                        let summary = stream.consume().await.ok();
-                        self.finished.insert(
-                            id,
-                            Finished {
-                                summary,
-                                ..Finished::default()
-                            },
-                        );
-                        return;
-                    }
-                    Err(e) => command.answer(self.error(e)),
-                },
-                "ResultList" => match stream.collect().await {
-                    Ok(records) => {
-                        command.answer(records_answer(&records));
-                        let summary = stream.consume().await.ok();
-                        self.finished.insert(
-                            id,
-                            Finished {
-                                summary,
-                                ..Finished::default()
-                            },
-                        );
-                        return;
-                    }
-                    Err(e) => command.answer(self.error(e)),
-                },
-                "ResultConsume" => {
-                    let (answer, summary) = match stream.consume().await {
-                        Ok(summary) => (summary_answer(&summary), Some(summary)),
-                        Err(e) => (self.error(e), None),
-                    };
-                    command.answer(answer);
-                    self.finished.insert(
-                        id,
-                        Finished {
-                            summary,
-                            consumed: true,
-                            ..Finished::default()
-                        },
-                    );
-                    return;
-                }
-                name => {
-                    let answer = not_implemented(name, "Quiver's results have no such method");
-                    command.answer(answer);
                 }
             }
         }
+    }
+
+    /// Serve one request about an open result.
+    async fn serve_one<'a>(&self, mut stream: RecordStream<'a>, command: Command) -> Served<'a> {
+        let finished = |summary, consumed| {
+            Served::Finished(Finished {
+                summary,
+                consumed,
+                ..Finished::default()
+            })
+        };
+        match command.request.name.as_str() {
+            "ResultNext" => match stream.next().await {
+                Some(Ok(record)) => command.answer(record_answer(&record)),
+                Some(Err(e)) => command.answer(self.error(e)),
+                None => {
+                    command.answer(null_record());
+                    let summary = stream.consume().await.ok();
+                    return finished(summary, false);
+                }
+            },
+            "ResultPeek" => {
+                let answer = match stream.peek().await {
+                    Some(Ok(record)) => record_answer(record),
+                    Some(Err(e)) => self.error(e),
+                    None => null_record(),
+                };
+                command.answer(answer);
+            }
+            "ResultSingle" => {
+                let answer = match stream.single().await {
+                    Ok(record) => record_answer(&record),
+                    Err(e) => self.error(e),
+                };
+                command.answer(answer);
+                return finished(None, true);
+            }
+            // Reads the whole result, so that it cannot serve as another `next`.
+            "ResultSingleOptional" => match stream.collect().await {
+                Ok(records) => {
+                    command.answer(optional_record_answer(&records));
+                    let summary = stream.consume().await.ok();
+                    return finished(summary, false);
+                }
+                Err(e) => command.answer(self.error(e)),
+            },
+            "ResultList" => match stream.collect().await {
+                Ok(records) => {
+                    command.answer(records_answer(&records));
+                    let summary = stream.consume().await.ok();
+                    return finished(summary, false);
+                }
+                Err(e) => command.answer(self.error(e)),
+            },
+            "ResultConsume" => {
+                let (answer, summary) = match stream.consume().await {
+                    Ok(summary) => (summary_answer(&summary), Some(summary)),
+                    Err(e) => (self.error(e), None),
+                };
+                command.answer(answer);
+                return finished(summary, true);
+            }
+            name => {
+                let answer = not_implemented(name, "Quiver's results have no such method");
+                command.answer(answer);
+            }
+        }
+        Served::Open(stream)
     }
 
     /// Read the rest of a result into memory, as the official drivers do when its session or
@@ -517,8 +572,8 @@ impl Actor {
         finished
     }
 
-    /// `TransactionRun` in `tx`.
-    async fn run_in(&mut self, tx: &mut Transaction, command: Command) {
+    /// `TransactionRun` in `tx` (whose id is `tx_id`): the result joins the open ones.
+    async fn run_in(&mut self, tx: &Transaction, tx_id: &str, command: Command) {
         let query = match query(&command.request) {
             Ok(query) => query,
             Err(answer) => {
@@ -530,16 +585,28 @@ impl Actor {
             Ok(stream) => {
                 let id = self.shared.new_owned_id(&self.id);
                 command.answer(Self::result_answer(&id, &stream));
-                self.serve_result(id, stream).await;
+                self.tx_results.insert(
+                    id,
+                    TxResult {
+                        stream,
+                        tx: tx_id.to_owned(),
+                    },
+                );
             }
             Err(e) => command.answer(self.error(e)),
         }
     }
 
+    /// Transaction `tx_id` ended: its open results are out of scope (the driver says so when
+    /// they are used; their streams stay until then).
+    fn transaction_ended(&mut self, tx_id: String) {
+        self.ended_transactions.insert(tx_id);
+    }
+
     /// `TransactionRun` / `Commit` / `Rollback` / `Close` on an explicit transaction.
     async fn transaction_request(&mut self, command: Command) {
         let id = command.request.id("txId").unwrap_or_default();
-        let Some(mut tx) = self.transactions.remove(&id) else {
+        let Some(tx) = self.transactions.remove(&id) else {
             let answer = if command.request.name == "TransactionClose"
                 && self.ended_transactions.contains(&id)
             {
@@ -559,18 +626,18 @@ impl Actor {
         };
         match command.request.name.as_str() {
             "TransactionRun" => {
-                self.run_in(&mut tx, command).await;
+                self.run_in(&tx, &id, command).await;
                 self.transactions.insert(id, tx);
             }
             "TransactionCommit" => {
                 let answer = ended(tx.commit().await, self);
                 command.answer(answer);
-                self.ended_transactions.insert(id);
+                self.transaction_ended(id);
             }
             "TransactionRollback" => {
                 let answer = ended(tx.rollback().await, self);
                 command.answer(answer);
-                self.ended_transactions.insert(id);
+                self.transaction_ended(id);
             }
             "TransactionClose" => {
                 let outcome = if tx.is_open() {
@@ -580,7 +647,7 @@ impl Actor {
                 };
                 let answer = ended(outcome, self);
                 command.answer(answer);
-                self.ended_transactions.insert(id);
+                self.transaction_ended(id);
             }
             name => {
                 let answer = not_implemented(name, "Quiver's transactions have no such method");
@@ -634,8 +701,22 @@ impl Actor {
     }
 
     /// One attempt of a transaction function.
-    async fn attempt(&mut self, mut tx: Transaction, reply: &PendingReply) -> Result<(), Error> {
+    async fn attempt(&mut self, tx: Transaction, reply: &PendingReply) -> Result<(), Error> {
         let tx_id = self.shared.new_owned_id(&self.id);
+        let outcome = self.attempt_steps(&tx, &tx_id, reply).await;
+        // The driver commits or rolls back when the function returns: its results go out of
+        // scope.
+        self.transaction_ended(tx_id);
+        outcome
+    }
+
+    /// The suite's steps of one attempt of a transaction function.
+    async fn attempt_steps(
+        &mut self,
+        tx: &Transaction,
+        tx_id: &str,
+        reply: &PendingReply,
+    ) -> Result<(), Error> {
         if let Some(reply) = reply.borrow_mut().take() {
             let _ = reply.send(response("RetryableTry", json!({ "id": tx_id })));
         }
@@ -643,12 +724,12 @@ impl Actor {
             let Some(command) = self.next().await else {
                 return Err(Error::user(SuiteGone));
             };
-            let Some(command) = self.serve_finished(command) else {
+            let Some(command) = self.serve_known_result(command).await else {
                 continue;
             };
-            let mine = command.request.id("txId").as_deref() == Some(tx_id.as_str());
+            let mine = command.request.id("txId").as_deref() == Some(tx_id);
             match command.request.name.as_str() {
-                "TransactionRun" if mine => self.run_in(&mut tx, command).await,
+                "TransactionRun" if mine => self.run_in(tx, tx_id, command).await,
                 "RetryablePositive" => {
                     *reply.borrow_mut() = Some(command.reply);
                     return Ok(());

@@ -56,7 +56,7 @@ async fn main() -> Result<(), Error> {
                 let mut session = driver.session();
                 let run = &run;
                 session
-                    .execute_write(|mut tx| async move {
+                    .execute_write(|tx| async move {
                         tx.run(
                             Query::new(
                                 "CREATE (:ExampleWrite {run: $run, writer: $writer, seq: $seq})",
@@ -92,7 +92,7 @@ async fn main() -> Result<(), Error> {
                 let mut session = driver.session_with(SessionConfig::new().with_bookmarks(bookmarks));
                 let run = &run;
                 let seen: i64 = session
-                    .execute_read(|mut tx| async move {
+                    .execute_read(|tx| async move {
                         tx.run(Query::new("MATCH (w:ExampleWrite {run: $run, writer: $writer, seq: $seq}) RETURN count(w) AS c")
                             .param("run", run.as_str())
                             .param("writer", reader as i64)

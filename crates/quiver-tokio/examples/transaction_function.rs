@@ -14,7 +14,7 @@ async fn main() -> Result<(), quiver_tokio::Error> {
 
     let mut writer = driver.session();
     writer
-        .execute_write(|mut tx| async move {
+        .execute_write(|tx| async move {
             tx.run(
                 Query::new("MERGE (:ExampleCity {name: $name, population: $population})")
                     .param("name", "Malmö")
@@ -30,7 +30,7 @@ async fn main() -> Result<(), quiver_tokio::Error> {
     let mut reader =
         driver.session_with(SessionConfig::new().with_bookmarks(writer.last_bookmarks()));
     let cities: Vec<(String, i64)> = reader
-        .execute_read(|mut tx| async move {
+        .execute_read(|tx| async move {
             let mut result = tx
                 .run("MATCH (c:ExampleCity) RETURN c.name AS name, c.population AS population")
                 .await?;

@@ -176,7 +176,7 @@ async fn a_write_cut_before_commit_is_retried_and_applied_exactly_once() {
     let mut session = proxied.session();
     let (l_ref, attempts_ref) = (&l, &attempts);
     session
-        .execute_write(|mut tx| async move {
+        .execute_write(|tx| async move {
             attempts_ref.fetch_add(1, Ordering::SeqCst);
             tx.run(format!("CREATE (:{l_ref})")).await?.consume().await
         })
@@ -210,7 +210,7 @@ async fn a_commit_whose_answer_is_lost_is_reported_and_never_rerun() {
     let mut session = proxied.session();
     let (l_ref, attempts_ref) = (&l, &attempts);
     let err = session
-        .execute_write(|mut tx| async move {
+        .execute_write(|tx| async move {
             attempts_ref.fetch_add(1, Ordering::SeqCst);
             tx.run(format!("CREATE (:{l_ref})")).await?.consume().await
         })
@@ -243,7 +243,7 @@ async fn a_read_cut_mid_stream_is_retried_and_completes() {
     let mut session = proxied.session();
     let attempts_ref = &attempts;
     let rows = session
-        .execute_read(|mut tx| async move {
+        .execute_read(|tx| async move {
             attempts_ref.fetch_add(1, Ordering::SeqCst);
             let mut result = tx
                 .run(Query::new(

@@ -65,7 +65,7 @@ async fn a_hundred_concurrent_transaction_functions_over_a_pool_of_ten() {
             let mut session = driver.session();
             let l = &l;
             session
-                .execute_write(|mut tx| async move {
+                .execute_write(|tx| async move {
                     tx.run(Query::new(format!("CREATE (:{l} {{i: $i}})")).param("i", i))
                         .await?
                         .consume()
@@ -118,7 +118,7 @@ async fn a_real_deadlock_is_resolved_by_the_retry() {
             let mut session = driver.session();
             let (l, attempts, barrier) = (&l, &attempts, &barrier);
             session
-                .execute_write(|mut tx| async move {
+                .execute_write(|tx| async move {
                     let attempt = attempts.fetch_add(1, Ordering::SeqCst);
                     let lock = |k: &str| {
                         Query::new(format!(

@@ -298,7 +298,7 @@ pub(crate) async fn explicit_transactions_commit_roll_back_and_roll_back_when_dr
     let driver = driver::<R>().await;
     let l = label("tx");
     let mut session = driver.session();
-    let mut tx = session.begin_transaction().await.unwrap();
+    let tx = session.begin_transaction().await.unwrap();
     tx.run(format!("CREATE (:{l} {{v: 1}})"))
         .await
         .unwrap()
@@ -312,7 +312,7 @@ pub(crate) async fn explicit_transactions_commit_roll_back_and_roll_back_when_dr
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let mut tx = session.begin_transaction().await.unwrap();
+    let tx = session.begin_transaction().await.unwrap();
     tx.run(format!("CREATE (:{l} {{v: 3}})"))
         .await
         .unwrap()
@@ -321,7 +321,7 @@ pub(crate) async fn explicit_transactions_commit_roll_back_and_roll_back_when_dr
         .unwrap();
     tx.rollback().await.unwrap();
     {
-        let mut tx = session.begin_transaction().await.unwrap();
+        let tx = session.begin_transaction().await.unwrap();
         tx.run(format!("CREATE (:{l} {{v: 4}})"))
             .await
             .unwrap()
@@ -330,7 +330,7 @@ pub(crate) async fn explicit_transactions_commit_roll_back_and_roll_back_when_dr
             .unwrap();
     }
     {
-        let mut tx = session.begin_transaction().await.unwrap();
+        let tx = session.begin_transaction().await.unwrap();
         let mut big = tx
             .run("UNWIND range(1, 10000) AS i RETURN i")
             .await
@@ -381,7 +381,7 @@ pub(crate) async fn transaction_functions_and_bookmarks_give_causal_consistency<
     .param("v", 42)
     .param("uid", format!("{l}-first"));
     let id: String = writer
-        .execute_write(|mut tx| {
+        .execute_write(|tx| {
             let create = create.clone();
             async move { tx.run(create).await?.single().await?.get("id") }
         })
@@ -392,7 +392,7 @@ pub(crate) async fn transaction_functions_and_bookmarks_give_causal_consistency<
     let mut reader = driver.session_with(SessionConfig::new().with_bookmarks(bookmarks));
     let read = Query::new(format!("MATCH (n:{l} {{uid: $id}}) RETURN n.v AS v")).param("id", id);
     let v: i64 = reader
-        .execute_read(|mut tx| {
+        .execute_read(|tx| {
             let read = read.clone();
             async move { tx.run(read).await?.single().await?.get("v") }
         })
@@ -437,7 +437,7 @@ pub(crate) async fn fifty_concurrent_transaction_functions_over_a_pool_of_five<
         async move {
             let mut session = driver.session();
             session
-                .execute_write(|mut tx| {
+                .execute_write(|tx| {
                     let create = create.clone();
                     async move { tx.run(create).await?.consume().await }
                 })
@@ -473,7 +473,7 @@ pub(crate) async fn a_transaction_timeout_is_enforced_by_the_server<R: Runtime +
         .await
         .unwrap();
     let mut holder = driver.session();
-    let mut tx = holder.begin_transaction().await.unwrap();
+    let tx = holder.begin_transaction().await.unwrap();
     tx.run(format!("MATCH (n:{l}) SET n.x = 1"))
         .await
         .unwrap()
@@ -483,7 +483,7 @@ pub(crate) async fn a_transaction_timeout_is_enforced_by_the_server<R: Runtime +
     let mut waiter = driver.session();
     let started = std::time::Instant::now();
     let outcome = async {
-        let mut tx2 = waiter
+        let tx2 = waiter
             .begin_transaction_with(
                 TransactionConfig::new().with_timeout(Duration::from_millis(500)),
             )
@@ -597,7 +597,7 @@ pub(crate) async fn dropped_results_and_transactions_leave_the_pool_usable<R: Ru
     }
     for _ in 0..3 {
         let mut session = driver.session();
-        let mut tx = session.begin_transaction().await.unwrap();
+        let tx = session.begin_transaction().await.unwrap();
         let _ = tx
             .run("UNWIND range(1, 100000) AS i RETURN i")
             .await
