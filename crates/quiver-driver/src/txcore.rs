@@ -433,9 +433,14 @@ impl<R: Runtime> TxInner<R> {
         }
     }
 
-    /// The `qid` to address `st` with: −1 for the last RUN's stream (as the Python driver does).
-    fn qid_of(last_qid: i64, st: &StreamState) -> i64 {
-        if st.qid == last_qid { -1 } else { st.qid }
+    /// The `qid` to address `st` with: −1 for the last RUN's stream (as the Python driver does),
+    /// unless a RUN is still unanswered (a cancelled `run`): then −1 would mean that one.
+    fn qid_of(last_qid: i64, run_in_flight: bool, st: &StreamState) -> i64 {
+        if st.qid == last_qid && !run_in_flight {
+            -1
+        } else {
+            st.qid
+        }
     }
 
     /// RUN `run` and PULL its first batch (pipelined with BEGIN the first time, one write);
@@ -501,6 +506,7 @@ impl<R: Runtime> TxInner<R> {
         loop {
             let failed = self.failure.failed;
             let last_qid = self.last_qid;
+            let run_in_flight = self.streams.iter().any(|st| st.run.is_some());
             let fetch_size = self.fetch_size;
             let Some(st) = self.streams.iter_mut().find(|st| st.key == key) else {
                 return Batch::failed(if failed {
@@ -535,7 +541,7 @@ impl<R: Runtime> TxInner<R> {
                     };
                 }
                 st.batch_ready = false;
-                let qid = Self::qid_of(last_qid, st);
+                let qid = Self::qid_of(last_qid, run_in_flight, st);
                 let request = if discard {
                     Request::Discard { n: -1, qid }
                 } else {
