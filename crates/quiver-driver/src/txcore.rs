@@ -653,7 +653,14 @@ impl<R: Runtime> TxInner<R> {
     /// Close the open streams and COMMIT. The error keeps the server's failure; a connection
     /// lost after COMMIT was sent is [`Error::IncompleteCommit`].
     pub(crate) async fn commit(&mut self, flags: &TxFlags) -> Result<()> {
-        self.check_usable()?;
+        if let Err(e) = self.check_usable() {
+            if self.open {
+                // Failed earlier (the connection was RESET then): the transaction is over, and
+                // its connection goes back to the pool even while results are still held.
+                self.end(flags);
+            }
+            return Err(e);
+        }
         let outcome = async {
             self.close_streams(flags).await?;
             let id = self.conn()?.send(Request::Commit)?;
