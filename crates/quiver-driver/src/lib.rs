@@ -59,6 +59,9 @@
 //!   transaction sends BEGIN together with its first RUN and PULL.
 //! * Results are pulled `fetch_size` records at a time (default 1000), and the next PULL is only
 //!   sent when the consumer has used up the buffered records: real backpressure.
+//! * Several results of one explicit transaction may be open at once (Bolt 4.0+ `qid`): each is
+//!   pulled lazily with its own stream id, in any order; committing or rolling back DISCARDs
+//!   what is still open.
 //! * Each connection is driven by the task that holds it; there are no background tasks. Pool
 //!   housekeeping (lifetime, liveness checks, cleanup) happens on acquire and release.
 //!
@@ -69,7 +72,7 @@
 //! an open transaction, the next user first sends RESET (which also rolls the transaction back)
 //! and drains its answers — and discards the connection if that fails. A connection dropped in
 //! the middle of a *write* may carry half a message, so it is closed instead. Inside a
-//! transaction, a result dropped before its end is DISCARDed before the next query. A dropped
+//! transaction, a result dropped before its end is DISCARDed when the transaction ends. A dropped
 //! open [`Transaction`] is rolled back (DISCARD + ROLLBACK) when its [`Session`] is used again or
 //! closed; if the session is dropped instead, by the RESET before its connection's next use.
 //! [`Session::close`] also DISCARDs an unfinished auto-commit result. A FAILURE is followed by
