@@ -14,6 +14,9 @@
 //!
 //! The chrono types also convert straight into a [`Value`] (`From` for `NaiveDate` and
 //! `TimeDelta`, `TryFrom` for the others), handy for query parameters.
+//!
+//! Zoned date-times ([`DateTimeZoneId`](super::DateTimeZoneId)) need a time zone database:
+//! feature `chrono-tz` (see [`Disambiguation`](super::Disambiguation)).
 
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
 
@@ -39,6 +42,45 @@ pub enum ChronoConversionError {
     /// The conversion would lose information.
     #[error("{0}")]
     Lossy(&'static str),
+    /// The time zone database (chrono-tz) does not know the zone a date-time names. The
+    /// server's database may be newer, or the name is not an IANA zone id at all.
+    #[cfg(feature = "chrono-tz")]
+    #[error(
+        "unknown time zone {tz_id:?}: it is not in the IANA time zone database (version {}) \
+         that chrono-tz carries",
+        chrono_tz::IANA_TZDB_VERSION
+    )]
+    UnknownTimeZone {
+        /// The zone id as sent.
+        tz_id: String,
+    },
+    /// A local wall-clock time occurs twice in the zone (its clocks went back) and
+    /// [`Disambiguation::Reject`](super::Disambiguation::Reject) was asked for.
+    #[cfg(feature = "chrono-tz")]
+    #[error(
+        "local time {local} is ambiguous in time zone {tz_id} (it occurs twice): choose a \
+         Disambiguation other than Reject"
+    )]
+    AmbiguousLocalTime {
+        /// The local time.
+        local: NaiveDateTime,
+        /// The zone.
+        tz_id: String,
+    },
+    /// A local wall-clock time does not exist in the zone (its clocks skipped it) and
+    /// [`Disambiguation::Reject`](super::Disambiguation::Reject) was asked for (or the zone's
+    /// rules end there).
+    #[cfg(feature = "chrono-tz")]
+    #[error(
+        "local time {local} does not exist in time zone {tz_id} (the clocks skipped it): \
+         choose a Disambiguation other than Reject"
+    )]
+    NonexistentLocalTime {
+        /// The local time.
+        local: NaiveDateTime,
+        /// The zone.
+        tz_id: String,
+    },
 }
 
 fn out_of_range(what: &'static str, value: i64, target: &'static str) -> ChronoConversionError {

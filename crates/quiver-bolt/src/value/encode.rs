@@ -94,10 +94,21 @@ fn encode_at<B: BufMut>(buf: &mut B, value: &Value, ctx: &ValueContext) -> Resul
         Value::DateTimeZoneId(dt) => {
             if !ctx.utc_date_times() {
                 // The legacy structure needs local seconds, i.e. the zone's offset at that
-                // instant, i.e. a time zone database (see LegacyDateTimeZoneId).
+                // instant, i.e. a time zone database (feature `chrono-tz`).
+                #[cfg(feature = "chrono-tz")]
+                {
+                    let legacy = dt.to_legacy()?;
+                    write_struct_header(buf, tag::LEGACY_DATE_TIME_ZONE_ID, 3)?;
+                    write_int(buf, legacy.local_seconds);
+                    write_int(buf, legacy.nanoseconds);
+                    write_str(buf, &legacy.tz_id)?;
+                    return Ok(());
+                }
+                #[cfg(not(feature = "chrono-tz"))]
                 return Err(ValueError::NotSupportedByVersion {
                     what: "a DateTimeZoneId (UTC instant) without the `utc` patch \
-                           (send a LegacyDateTimeZoneId with local seconds instead)",
+                           (enable quiver-bolt's `chrono-tz` feature, or send a \
+                           LegacyDateTimeZoneId with local seconds)",
                     version: ctx.version(),
                 });
             }

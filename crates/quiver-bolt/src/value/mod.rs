@@ -15,8 +15,9 @@
 //! Structures a version does not define decode to [`Value::Unknown`], which keeps tag and
 //! fields and re-encodes byte for byte. A legacy zone-id date-time (4.4 without the patch) stays
 //! a [`LegacyDateTimeZoneId`] in local wall-clock seconds: turning it into a UTC instant needs a
-//! time zone database, which this crate deliberately does not carry. Legacy offset date-times
-//! (`46`) *are* converted (`utc = local - offset`), so a [`DateTime`] always holds UTC seconds.
+//! time zone database, which this crate carries only with the optional `chrono-tz` feature
+//! (`LegacyDateTimeZoneId::to_utc`). Legacy offset date-times (`46`) *are* converted
+//! (`utc = local - offset`), so a [`DateTime`] always holds UTC seconds.
 //!
 //! # Decoding
 //!
@@ -41,6 +42,11 @@
 //!   [`Value::type_name`] gives the Cypher type name.
 //! * Feature `chrono`: checked conversions between the temporal types and `chrono`'s
 //!   (`ChronoConversionError` explains out-of-range and lossy cases).
+//! * Feature `chrono-tz` (implies `chrono`): the IANA time-zone rules of the `chrono-tz` crate.
+//!   Zoned date-times ([`DateTimeZoneId`], and the legacy [`LegacyDateTimeZoneId`] with a
+//!   `Disambiguation` for ambiguous or skipped local times) convert to and from
+//!   `chrono::DateTime<chrono_tz::Tz>`, report their offset, and are sent on Bolt 4.4 without
+//!   the `utc` patch too (as local seconds). An unknown zone name is an error, not a panic.
 //!
 //! ```
 //! use bytes::Bytes;
@@ -59,6 +65,8 @@
 
 #[cfg(feature = "chrono")]
 mod chrono_conv;
+#[cfg(feature = "chrono-tz")]
+mod chrono_tz_conv;
 mod decode;
 mod display;
 mod encode;
@@ -73,6 +81,8 @@ use quiver_packstream::{DecodeError, EncodeError};
 
 #[cfg(feature = "chrono")]
 pub use chrono_conv::ChronoConversionError;
+#[cfg(feature = "chrono-tz")]
+pub use chrono_tz_conv::Disambiguation;
 pub(crate) use decode::validate_value;
 pub use decode::{decode_map, decode_value};
 pub use encode::{encode_map, encode_value};
@@ -291,6 +301,12 @@ pub enum ValueError {
         /// What was being sent.
         what: &'static str,
     },
+    /// A temporal value could not be converted for the wire: with feature `chrono-tz`, a
+    /// [`DateTimeZoneId`] sent on Bolt 4.4 without the `utc` patch needs its zone's offset,
+    /// and the zone is unknown or the local time out of range.
+    #[cfg(feature = "chrono")]
+    #[error("cannot encode temporal value: {0}")]
+    Temporal(#[from] ChronoConversionError),
     /// Values are nested deeper than [`ValueContext::max_depth`].
     #[error("value nesting exceeds the limit of {max_depth} at byte {offset}")]
     DepthLimitExceeded {

@@ -2,7 +2,7 @@
 //!
 //! All fields are kept as the wire integers (lossless, no validation beyond the types), so a
 //! value decoded from the server re-encodes to the same bytes. The `chrono` feature adds checked
-//! conversions to and from `chrono` types.
+//! conversions to and from `chrono` types, `chrono-tz` those of zoned date-times.
 
 use quiver_packstream::PackStr;
 
@@ -46,6 +46,10 @@ pub struct DateTime {
 }
 
 /// An instant in a named time zone (structure `69`; Bolt 5.0+, and 4.4 with the `utc` patch).
+///
+/// Its wall-clock time and UTC offset follow from the zone's rules: with feature `chrono-tz`,
+/// convert it to a `chrono::DateTime<chrono_tz::Tz>` (or ask `utc_offset_seconds`). With that
+/// feature it is also sent on Bolt 4.4 without the `utc` patch, as local seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DateTimeZoneId {
     /// Seconds since the Unix epoch, UTC.
@@ -60,9 +64,11 @@ pub struct DateTimeZoneId {
 /// structure `66`): the seconds are the *local wall-clock* time read as if it were UTC.
 ///
 /// Turning this into a UTC instant ([`DateTimeZoneId`]) needs the zone's offset at that local
-/// time, i.e. a time zone database, which this crate does not carry; so the value is kept as is.
-/// It re-encodes losslessly on a connection without the patch and cannot be sent on one with
-/// UTC date-times (negotiate the `utc` patch, or send a [`DateTimeZoneId`] there).
+/// time, i.e. a time zone database, and a choice when that local time is ambiguous; so the
+/// value is kept as is (with feature `chrono-tz`: `to_utc` / `to_chrono` with a
+/// `Disambiguation`). It re-encodes losslessly on a connection without the patch and cannot be
+/// sent on one with UTC date-times (negotiate the `utc` patch, or send a [`DateTimeZoneId`]
+/// there).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LegacyDateTimeZoneId {
     /// Local wall-clock seconds since 1970-01-01T00:00 (in the zone `tz_id`).
