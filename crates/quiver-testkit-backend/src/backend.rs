@@ -570,8 +570,9 @@ impl Backend {
             .iter()
             .map(convert::record_json)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(backend_error)?;
-        let summary = convert::summary_json(&eager.summary).map_err(backend_error)?;
+            .map_err(|e| self.shared.json_error(e))?;
+        let summary =
+            convert::summary_json(&eager.summary).map_err(|e| self.shared.json_error(e))?;
         Ok(response(
             "EagerResult",
             json!({ "keys": keys, "records": records, "summary": summary }),

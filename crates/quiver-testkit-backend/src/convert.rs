@@ -1,6 +1,8 @@
 //! Values, records and summaries between Quiver's types and TestKit's JSON encoding
 //! (`nutkit/protocol/cypher.py`: `{"name": "CypherInt", "data": {"value": 1}}`, …).
 
+use chrono_tz::Tz;
+use quiver_tokio::value::{ChronoConversionError, Disambiguation};
 use quiver_tokio::value::{
     Date, DateTime, DateTimeZoneId, Duration, LocalDateTime, LocalTime, Node, Path, Point2D,
     Point3D, Relationship, Time,
@@ -80,8 +82,54 @@ fn date_time_json(local_seconds: i64, nanos: i64, offset: Option<i64>, zone: Opt
     }})
 }
 
+/// Why a value cannot be told to TestKit.
+#[derive(Debug)]
+pub(crate) enum JsonError {
+    /// The driver cannot convert the value, as a Rust program converting it would find too (a
+    /// zone the time-zone database does not know): a `DriverError` for the suite, and the
+    /// rest of the result can still be read.
+    Conversion(String),
+    /// The backend has no TestKit encoding for the value: a `BackendError`.
+    Backend(String),
+}
+
+impl From<String> for JsonError {
+    fn from(why: String) -> JsonError {
+        JsonError::Backend(why)
+    }
+}
+
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JsonError::Conversion(why) | JsonError::Backend(why) => f.write_str(why),
+        }
+    }
+}
+
+/// A zoned date-time as TestKit's wall clock, offset and zone id.
+fn zoned_json(
+    date_time: Result<chrono::DateTime<Tz>, ChronoConversionError>,
+    tz_id: &PackStr,
+) -> Result<Json, JsonError> {
+    use chrono::Offset;
+    let date_time = date_time.map_err(|e| {
+        JsonError::Conversion(format!(
+            "cannot read the date-time in zone {}: {e}",
+            tz_id.as_str()
+        ))
+    })?;
+    let local = date_time.naive_local().and_utc();
+    Ok(date_time_json(
+        local.timestamp(),
+        i64::from(local.timestamp_subsec_nanos()),
+        Some(i64::from(date_time.offset().fix().local_minus_utc())),
+        Some(tz_id.as_str()),
+    ))
+}
+
 /// A result value as TestKit JSON. Fails for values TestKit cannot be told about faithfully.
-pub(crate) fn value_to_json(value: &Value) -> Result<Json, String> {
+pub(crate) fn value_to_json(value: &Value) -> Result<Json, JsonError> {
     Ok(match value {
         Value::Null => json!({ "name": "CypherNull", "data": { "value": null } }),
         Value::Boolean(b) => cypher("CypherBool", json!(b)),
@@ -120,21 +168,14 @@ pub(crate) fn value_to_json(value: &Value) -> Result<Json, String> {
             seconds,
             nanoseconds,
         }) => date_time_json(*seconds, *nanoseconds, None, None),
+        // TestKit wants the wall clock and the offset: the zone's rules (chrono-tz) give them.
         Value::DateTimeZoneId(zoned) => {
-            // TestKit wants the wall clock and the offset; both need the zone's rules, which
-            // neither Quiver nor this backend carries (no time-zone database).
-            return Err(format!(
-                "a date-time in zone {} cannot be shown as wall-clock time and offset: \
-                 Quiver has no time-zone database",
-                zoned.tz_id.as_str()
-            ));
+            zoned_json(chrono::DateTime::<Tz>::try_from(&**zoned), &zoned.tz_id)?
         }
+        // Bolt 4.4 without the `utc` patch: the wall clock is sent, the offset is looked up (an
+        // ambiguous local time is read as the server builds one, `Compatible`).
         Value::LegacyDateTimeZoneId(zoned) => {
-            return Err(format!(
-                "a Bolt 4.4 date-time in zone {} needs the zone's offset, which Quiver cannot \
-                 compute (no time-zone database)",
-                zoned.tz_id.as_str()
-            ));
+            zoned_json(zoned.to_chrono(Disambiguation::Compatible), &zoned.tz_id)?
         }
         Value::Duration(Duration {
             months,
@@ -147,10 +188,10 @@ pub(crate) fn value_to_json(value: &Value) -> Result<Json, String> {
         Value::Point2D(Point2D { srid, x, y }) => point_json(*srid, *x, *y, None)?,
         Value::Point3D(Point3D { srid, x, y, z }) => point_json(*srid, *x, *y, Some(*z))?,
         other => {
-            return Err(format!(
+            return Err(JsonError::Backend(format!(
                 "values of type {} have no TestKit encoding in this backend",
                 other.type_name()
-            ));
+            )));
         }
     })
 }
@@ -174,7 +215,7 @@ fn point_json(srid: i64, x: f64, y: f64, z: Option<f64>) -> Result<Json, String>
     }}))
 }
 
-fn list_json(items: &[Value]) -> Result<Json, String> {
+fn list_json(items: &[Value]) -> Result<Json, JsonError> {
     items
         .iter()
         .map(value_to_json)
@@ -182,7 +223,7 @@ fn list_json(items: &[Value]) -> Result<Json, String> {
         .map(Json::Array)
 }
 
-fn map_json(map: &Map) -> Result<Json, String> {
+fn map_json(map: &Map) -> Result<Json, JsonError> {
     let mut object = serde_json::Map::new();
     for (key, value) in map.iter() {
         object.insert(key.as_str().to_owned(), value_to_json(value)?);
@@ -190,7 +231,7 @@ fn map_json(map: &Map) -> Result<Json, String> {
     Ok(Json::Object(object))
 }
 
-fn node_json(node: &Node) -> Result<Json, String> {
+fn node_json(node: &Node) -> Result<Json, JsonError> {
     let labels: Vec<Json> = node
         .labels
         .iter()
@@ -204,7 +245,7 @@ fn node_json(node: &Node) -> Result<Json, String> {
     }}))
 }
 
-fn relationship_json(rel: &Relationship) -> Result<Json, String> {
+fn relationship_json(rel: &Relationship) -> Result<Json, JsonError> {
     Ok(json!({ "name": "Relationship", "data": {
         "id": cypher("CypherInt", json!(rel.id)),
         "startNodeId": cypher("CypherInt", json!(rel.start_node_id)),
@@ -218,7 +259,7 @@ fn relationship_json(rel: &Relationship) -> Result<Json, String> {
 }
 
 /// A path as its nodes in travel order and its relationships bound to their nodes.
-fn path_json(path: &Path) -> Result<Json, String> {
+fn path_json(path: &Path) -> Result<Json, JsonError> {
     path.check()?;
     let mut nodes = Vec::new();
     let mut relationships = Vec::new();
@@ -236,7 +277,7 @@ fn path_json(path: &Path) -> Result<Json, String> {
 }
 
 /// A record as `{"values": [...]}`.
-pub(crate) fn record_json(record: &Record) -> Result<Json, String> {
+pub(crate) fn record_json(record: &Record) -> Result<Json, JsonError> {
     Ok(json!({ "values": list_json(record.values())? }))
 }
 
@@ -512,7 +553,7 @@ fn notification_json(notification: &Notification) -> Json {
 }
 
 /// A GQL status object: plain JSON, except for the Cypher-typed diagnostic record.
-fn gql_status_object_json(status: &GqlStatusObject) -> Result<Json, String> {
+fn gql_status_object_json(status: &GqlStatusObject) -> Result<Json, JsonError> {
     Ok(json!({
         "isNotification": status.is_notification,
         "gqlStatus": status.gql_status,
@@ -525,13 +566,13 @@ fn gql_status_object_json(status: &GqlStatusObject) -> Result<Json, String> {
             .diagnostic_record
             .iter()
             .map(|(k, v)| Ok((k.as_str().to_owned(), value_to_json(v)?)))
-            .collect::<Result<serde_json::Map<_, _>, String>>()?,
+            .collect::<Result<serde_json::Map<_, _>, JsonError>>()?,
         "position": status.position.as_ref().map(position_json),
     }))
 }
 
 /// `Summary` data.
-pub(crate) fn summary_json(summary: &ResultSummary) -> Result<Json, String> {
+pub(crate) fn summary_json(summary: &ResultSummary) -> Result<Json, JsonError> {
     use quiver_tokio::QueryType;
     let query_type = summary.query_type.map(|t| match t {
         QueryType::ReadOnly => "r",
@@ -648,15 +689,50 @@ mod tests {
             t["data"],
             json!({"hour": 13, "minute": 14, "second": 15, "nanosecond": 16, "utc_offset_s": null})
         );
-        let zoned = Value::DateTimeZoneId(Box::new(DateTimeZoneId {
+    }
+
+    #[test]
+    fn zoned_date_times_show_wall_clock_offset_and_zone() {
+        let expected = json!({"year": 2022, "month": 6, "day": 7, "hour": 11, "minute": 52,
+            "second": 5, "nanosecond": 0, "utc_offset_s": 7200, "timezone_id": "Europe/Stockholm"});
+        // What the suite sends for TestKit's echo test, through both wire forms.
+        let sent =
+            value_from_json(&json!({"name": "CypherDateTime", "data": expected.clone()})).unwrap();
+        let Value::DateTimeZoneId(zoned) = &sent else {
+            panic!("{sent:?}")
+        };
+        assert_eq!(zoned.seconds, 1_654_595_525);
+        assert_eq!(value_to_json(&sent).unwrap()["data"], expected);
+        let legacy = Value::LegacyDateTimeZoneId(Box::new(zoned.to_legacy().unwrap()));
+        assert_eq!(value_to_json(&legacy).unwrap()["data"], expected);
+        // Winter in the same zone: the offset follows the zone's rules.
+        let winter = Value::DateTimeZoneId(Box::new(DateTimeZoneId {
             seconds: 0,
-            nanoseconds: 0,
+            nanoseconds: 1,
             tz_id: PackStr::from("Europe/Stockholm"),
         }));
-        assert!(
-            value_to_json(&zoned)
-                .unwrap_err()
-                .contains("time-zone database")
+        let data = &value_to_json(&winter).unwrap()["data"];
+        assert_eq!(
+            (&data["hour"], &data["utc_offset_s"]),
+            (&json!(1), &json!(3600))
         );
+        assert_eq!(data["nanosecond"], 1);
+    }
+
+    #[test]
+    fn unknown_zones_are_driver_conversion_errors() {
+        let unknown = Value::List(vec![Value::DateTimeZoneId(Box::new(DateTimeZoneId {
+            seconds: 0,
+            nanoseconds: 0,
+            tz_id: PackStr::from("Europe/Neo4j"),
+        }))]);
+        match value_to_json(&unknown) {
+            Err(JsonError::Conversion(why)) => assert!(why.contains("Europe/Neo4j"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        let shared = crate::errors::Shared::default();
+        let answer = shared.json_error(value_to_json(&unknown).unwrap_err());
+        assert_eq!(answer["name"], "DriverError");
+        assert_eq!(answer["data"]["errorType"], "Conversion");
     }
 }

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use quiver_tokio::{Error, GqlError, GqlErrorClassification, Map, ServerError};
 use serde_json::{Value as Json, json};
 
-use crate::convert::value_to_json;
-use crate::protocol::response;
+use crate::convert::{JsonError, value_to_json};
+use crate::protocol::{backend_error, response};
 
 /// Per-connection state shared by the connection task and its session tasks (one thread).
 #[derive(Debug, Default)]
@@ -47,6 +47,15 @@ impl Shared {
         let data = driver_error_data(&id, &error);
         self.errors.borrow_mut().insert(id, error);
         response("DriverError", data)
+    }
+
+    /// The answer for a value the backend could not tell the suite about: a `DriverError`
+    /// (kept, like any driver error) when the driver cannot convert it, else a `BackendError`.
+    pub(crate) fn json_error(&self, error: JsonError) -> Json {
+        match error {
+            JsonError::Conversion(why) => self.driver_error(Error::Conversion(why)),
+            JsonError::Backend(why) => backend_error(why),
+        }
     }
 
     /// The error the suite refers to by `id`, to be raised again from "user code". Server

@@ -29,6 +29,8 @@ pub(crate) const FEATURES: &[&str] = &[
     "Feature:API:Session:NotificationsConfig",
     "Feature:API:Summary:GqlStatusObjects",
     "Feature:API:Type.Spatial",
+    // Zoned date-times through quiver-bolt's `chrono-tz` feature.
+    "Feature:API:Type.Temporal",
     // Auth tokens
     "Feature:Auth:Bearer",
     "Feature:Auth:Custom",
@@ -44,6 +46,8 @@ pub(crate) const FEATURES: &[&str] = &[
     "Feature:Bolt:5.5",
     "Feature:Bolt:5.6",
     "Feature:Bolt:5.7",
+    // HELLO asks Bolt 4.4 servers for UTC date-times (`patch_bolt: ["utc"]`).
+    "Feature:Bolt:Patch:UTC",
     "Feature:Impersonation",
     // Optimizations
     // Backend

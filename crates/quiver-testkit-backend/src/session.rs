@@ -120,38 +120,38 @@ struct Actor {
 /// Where the answer to the current step of a transaction function goes.
 type PendingReply = Rc<RefCell<Option<oneshot::Sender<Json>>>>;
 
-fn record_answer(record: &Record) -> Json {
+fn record_answer(shared: &Shared, record: &Record) -> Json {
     match convert::record_json(record) {
         Ok(data) => response("Record", data),
-        Err(why) => backend_error(why),
+        Err(why) => shared.json_error(why),
     }
 }
 
-fn records_answer(records: &[Record]) -> Json {
+fn records_answer(shared: &Shared, records: &[Record]) -> Json {
     match records
         .iter()
         .map(convert::record_json)
         .collect::<Result<Vec<_>, _>>()
     {
         Ok(list) => response("RecordList", json!({ "records": list })),
-        Err(why) => backend_error(why),
+        Err(why) => shared.json_error(why),
     }
 }
 
-fn summary_answer(summary: &ResultSummary) -> Json {
+fn summary_answer(shared: &Shared, summary: &ResultSummary) -> Json {
     match convert::summary_json(summary) {
         Ok(data) => response("Summary", data),
-        Err(why) => backend_error(why),
+        Err(why) => shared.json_error(why),
     }
 }
 
 /// `RecordOptional`: the first of `records` (if any), with a warning when there was more than
 /// one, as the Python driver's `single(strict=False)` does.
-fn optional_record_answer(records: &[Record]) -> Json {
+fn optional_record_answer(shared: &Shared, records: &[Record]) -> Json {
     let record = match records.first().map(convert::record_json) {
         None => Json::Null,
         Some(Ok(record)) => record,
-        Some(Err(why)) => return backend_error(why),
+        Some(Err(why)) => return shared.json_error(why),
     };
     let warnings: Vec<String> = if records.len() > 1 {
         vec![format!(
@@ -394,14 +394,14 @@ impl Actor {
                 self.shared.driver_error(consumed_error())
             }
             "ResultNext" => match finished.records.pop_front() {
-                Some(record) => record_answer(&record),
+                Some(record) => record_answer(&self.shared, &record),
                 None => match finished.error.take() {
                     Some(e) => self.shared.driver_error(e),
                     None => null_record(),
                 },
             },
             "ResultPeek" => match finished.records.front() {
-                Some(record) => record_answer(record),
+                Some(record) => record_answer(&self.shared, record),
                 None => match finished.error.take() {
                     Some(e) => self.shared.driver_error(e),
                     None => null_record(),
@@ -412,7 +412,7 @@ impl Actor {
                 finished.consumed = true;
                 match (records.as_slice(), finished.error.take()) {
                     (_, Some(e)) => self.shared.driver_error(e),
-                    ([one], None) => record_answer(one),
+                    ([one], None) => record_answer(&self.shared, one),
                     ([], None) => self
                         .shared
                         .driver_error(Error::ResultNotSingle { found: "none" }),
@@ -425,14 +425,14 @@ impl Actor {
                 let records: Vec<Record> = finished.records.drain(..).collect();
                 match finished.error.take() {
                     Some(e) => self.shared.driver_error(e),
-                    None => optional_record_answer(&records),
+                    None => optional_record_answer(&self.shared, &records),
                 }
             }
             "ResultList" => {
                 let records: Vec<Record> = finished.records.drain(..).collect();
                 match finished.error.take() {
                     Some(e) => self.shared.driver_error(e),
-                    None => records_answer(&records),
+                    None => records_answer(&self.shared, &records),
                 }
             }
             "ResultConsume" => {
@@ -440,7 +440,7 @@ impl Actor {
                 finished.consumed = true;
                 match (&finished.summary, finished.error.take()) {
                     (_, Some(e)) => self.shared.driver_error(e),
-                    (Some(summary), None) => summary_answer(summary),
+                    (Some(summary), None) => summary_answer(&self.shared, summary),
                     (None, None) => self.shared.driver_error(consumed_error()),
                 }
             }
@@ -497,7 +497,7 @@ impl Actor {
         };
         match command.request.name.as_str() {
             "ResultNext" => match stream.next().await {
-                Some(Ok(record)) => command.answer(record_answer(&record)),
+                Some(Ok(record)) => command.answer(record_answer(&self.shared, &record)),
                 Some(Err(e)) => command.answer(self.error(e)),
                 None => {
                     command.answer(null_record());
@@ -507,7 +507,7 @@ impl Actor {
             },
             "ResultPeek" => {
                 let answer = match stream.peek().await {
-                    Some(Ok(record)) => record_answer(record),
+                    Some(Ok(record)) => record_answer(&self.shared, record),
                     Some(Err(e)) => self.error(e),
                     None => null_record(),
                 };
@@ -515,7 +515,7 @@ impl Actor {
             }
             "ResultSingle" => {
                 let answer = match stream.single().await {
-                    Ok(record) => record_answer(&record),
+                    Ok(record) => record_answer(&self.shared, &record),
                     Err(e) => self.error(e),
                 };
                 command.answer(answer);
@@ -524,7 +524,7 @@ impl Actor {
             // Reads the whole result, so that it cannot serve as another `next`.
             "ResultSingleOptional" => match stream.collect().await {
                 Ok(records) => {
-                    command.answer(optional_record_answer(&records));
+                    command.answer(optional_record_answer(&self.shared, &records));
                     let summary = stream.consume().await.ok();
                     return finished(summary, false);
                 }
@@ -532,7 +532,7 @@ impl Actor {
             },
             "ResultList" => match stream.collect().await {
                 Ok(records) => {
-                    command.answer(records_answer(&records));
+                    command.answer(records_answer(&self.shared, &records));
                     let summary = stream.consume().await.ok();
                     return finished(summary, false);
                 }
@@ -540,7 +540,7 @@ impl Actor {
             },
             "ResultConsume" => {
                 let (answer, summary) = match stream.consume().await {
-                    Ok(summary) => (summary_answer(&summary), Some(summary)),
+                    Ok(summary) => (summary_answer(&self.shared, &summary), Some(summary)),
                     Err(e) => (self.error(e), None),
                 };
                 command.answer(answer);
