@@ -717,8 +717,8 @@ pub(crate) async fn tls_with_the_servers_ca_and_with_trust_any<R: Runtime + Defa
     };
     let ca = std::env::var("NEO4J_TLS_CA")
         .expect("NEO4J_TLS_CA (the server's certificate) must be set with NEO4J_TLS_URI");
-    let config =
-        Config::default().with_trusted_certificates(TrustedCertificates::CustomCa(vec![ca.into()]));
+    let config = Config::default()
+        .with_trusted_certificates(TrustedCertificates::CustomCa(vec![ca.clone().into()]));
     let driver = Driver::<R>::with_config(&tls_uri, auth(), config).unwrap();
     assert!(driver.encrypted());
     let r = driver.execute_query("RETURN 1 AS one").await.unwrap();
@@ -731,6 +731,22 @@ pub(crate) async fn tls_with_the_servers_ca_and_with_trust_any<R: Runtime + Defa
         .unwrap();
     assert_eq!(rows.collect().await.unwrap().len(), 1000);
     drop(rows);
+
+    // Through a custom resolver, the certificate is checked against the host name of the
+    // address the resolver returned (the server's), not the URI's (as the Python driver's SNI).
+    let server = ServerAddress::parse(&tls_uri).expect("NEO4J_TLS_URI is a bolt+s URI");
+    let resolved = Address::from(&server);
+    let config = Config::default()
+        .with_trusted_certificates(TrustedCertificates::CustomCa(vec![ca.clone().into()]))
+        .with_resolver(move |_: &Address| vec![resolved.clone()]);
+    let fake_uri = format!("bolt+s://quiver-resolver-test.invalid:{}", server.port);
+    let summary = Driver::<R>::with_config(&fake_uri, auth(), config)
+        .unwrap()
+        .execute_query("RETURN 1")
+        .await
+        .unwrap()
+        .summary;
+    assert_eq!(summary.server.address, server.authority());
 
     let ssc = tls_uri.replacen("bolt+s://", "bolt+ssc://", 1);
     Driver::<R>::new(&ssc, auth())
