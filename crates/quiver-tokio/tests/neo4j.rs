@@ -421,3 +421,79 @@ async fn real_failures_carry_their_gql_fields() {
         Some(format!("GQL error 42N31: {}", cause.message))
     );
 }
+
+/// Zoned date-times through quiver-bolt's `chrono-tz` feature against the server's own time-zone
+/// rules: parameters from `chrono::DateTime<Tz>` (also at daylight-saving edges) come back as
+/// the same instant, and the wall clock and offset the server computes are the ones chrono-tz
+/// gives. A date-time Cypher builds from an ambiguous wall-clock time gets the earlier offset,
+/// what `Disambiguation::Compatible` reads a legacy 4.4 value as.
+#[tokio::test]
+async fn zoned_date_times_agree_with_the_servers_rules() {
+    use chrono::{Offset, TimeZone, Timelike};
+    use chrono_tz::Tz;
+    use quiver_tokio::Value;
+    use quiver_tokio::value::Disambiguation;
+
+    let driver = driver().await;
+    let zones: [Tz; 4] = [
+        chrono_tz::Europe::Stockholm,
+        chrono_tz::America::New_York,
+        chrono_tz::Australia::Lord_Howe,
+        chrono_tz::Asia::Kathmandu,
+    ];
+    // Around the 2022 changes: 1 s before/after Stockholm's and New York's, plus summer/winter.
+    let instants = [
+        1_667_091_599, // 2022-10-30T00:59:59Z, Stockholm's last second of summer time
+        1_667_091_600,
+        1_647_154_799, // 2022-03-13T06:59:59Z, New York's last second of standard time
+        1_647_154_800,
+        1_654_595_525,
+        1_642_425_874,
+    ];
+    for tz in zones {
+        for seconds in instants {
+            let sent = tz.timestamp_opt(seconds, 123_456_789).single().unwrap();
+            let param = Value::try_from(sent).unwrap();
+            let r = driver
+                .execute_query(
+                    "RETURN $dt AS dt, $dt.offsetSeconds AS offset, $dt.hour AS hour, \
+                     $dt.minute AS minute, $dt.timezone AS zone",
+                )
+                .param("dt", param)
+                .await
+                .unwrap();
+            let record = &r.records[0];
+            let Some(Value::DateTimeZoneId(back)) = record.value("dt") else {
+                panic!("{:?}", record.value("dt"))
+            };
+            let back = chrono::DateTime::<Tz>::try_from(&**back).unwrap();
+            assert_eq!(back, sent, "{tz} at {seconds}");
+            let offset = i64::from(sent.offset().fix().local_minus_utc());
+            assert_eq!(
+                record.value("offset"),
+                Some(&Value::Integer(offset)),
+                "{tz}"
+            );
+            let hour = i64::from(sent.hour());
+            assert_eq!(record.value("hour"), Some(&Value::Integer(hour)), "{tz}");
+            let minute = i64::from(sent.minute());
+            assert_eq!(record.value("minute"), Some(&Value::Integer(minute)));
+            assert_eq!(record.value("zone"), Some(&Value::String(tz.name().into())));
+        }
+    }
+    // 02:30 happened twice in Stockholm on 2022-10-30; the server picks the earlier (+02:00).
+    let r = driver
+        .execute_query("RETURN datetime('2022-10-30T02:30[Europe/Stockholm]') AS dt")
+        .await
+        .unwrap();
+    let Some(Value::DateTimeZoneId(built)) = r.records[0].value("dt") else {
+        panic!("{:?}", r.records[0].value("dt"))
+    };
+    assert_eq!(built.utc_offset_seconds(), Ok(7200));
+    let legacy = built.to_legacy().unwrap();
+    assert_eq!(
+        legacy.to_utc(Disambiguation::Compatible).as_ref(),
+        Ok(&**built)
+    );
+    assert_ne!(legacy.to_utc(Disambiguation::Later).as_ref(), Ok(&**built));
+}
