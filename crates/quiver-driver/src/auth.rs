@@ -20,8 +20,19 @@ pub trait AuthManager: Send + Sync + fmt::Debug + 'static {
     /// expires tokens on that clock.
     fn get_auth(&self, now: Instant) -> AuthToken;
 
-    /// The server rejected `token` with a security error (e.g. `TokenExpired`). Return `true` if
-    /// a new token will be available, so that the failed work is worth retrying.
+    /// The server answered a request on a connection authenticated with `token` (a token this
+    /// manager gave) with a `Neo.ClientError.Security.*` failure (e.g. `TokenExpired`). Return
+    /// `true` if a new token will be available, so that the failed work is worth retrying.
+    ///
+    /// Called once per such failure, whatever request it answered (HELLO/LOGON while a
+    /// connection is acquired, RUN, PULL, BEGIN, COMMIT, ROLLBACK; in auto-commit queries,
+    /// explicit transactions, transaction functions and `execute_query` alike), as the official
+    /// drivers' `handle_security_exception`; never for a connection authenticated with
+    /// per-session auth ([`SessionConfig::with_auth`](crate::SessionConfig::with_auth)). When it
+    /// returns `true` the error is retryable
+    /// ([`ServerError::handled_by_auth_manager`](crate::ServerError::handled_by_auth_manager)),
+    /// so transaction functions run the work again. It is called from the task that reads the
+    /// failure: keep it quick.
     fn handle_security_error(&self, token: &AuthToken, error: &ServerError) -> bool;
 }
 

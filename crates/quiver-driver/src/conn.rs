@@ -66,6 +66,10 @@ pub(crate) struct BoltConnection<R: Runtime> {
     pub(crate) server: Arc<ServerInfo>,
     /// The token this connection is authenticated with.
     pub(crate) auth: AuthToken,
+    /// The auth manager `auth` came from, told about the connection's security failures;
+    /// `None` for a token given by the caller (per-session auth, `verify_authentication`),
+    /// whose failures no manager hears of (as the official drivers' static session managers).
+    auth_manager: Option<Arc<dyn AuthManager>>,
     /// TELEMETRY may be sent: the driver allows it, the server asked for it (`telemetry.enabled`
     /// hint) and speaks Bolt 5.4+.
     telemetry: bool,
@@ -84,6 +88,8 @@ pub(crate) struct BoltConnection<R: Runtime> {
     broken: bool,
     /// The last FAILURE, to explain the IGNORED answers that follow it.
     last_failure: Option<Failure>,
+    /// The auth manager answered `true` for the last FAILURE (see [`Self::failure_error`]).
+    last_failure_handled: bool,
     /// LOGOFF/LOGON of a re-authentication whose answers have not been read yet (they are
     /// pipelined with the next request, as official drivers do).
     pending_auth: Vec<RequestId>,
@@ -92,17 +98,19 @@ pub(crate) struct BoltConnection<R: Runtime> {
 }
 
 impl<R: Runtime> BoltConnection<R> {
-    /// Connect, handshake and authenticate: to the driver's address, or with a custom resolver
-    /// to the first of the addresses it returns that accepts a connection (as the official
-    /// drivers, which call it for every new connection).
+    /// Connect, handshake and authenticate with `auth`, which came from `auth_manager` (`None`:
+    /// from the caller): to the driver's address, or with a custom resolver to the first of the
+    /// addresses it returns that accepts a connection (as the official drivers, which call it
+    /// for every new connection).
     pub(crate) async fn open(
         runtime: &R,
         settings: &ConnectSettings,
         auth: &AuthToken,
+        auth_manager: Option<Arc<dyn AuthManager>>,
     ) -> Result<Self> {
         let requested = Address::from(&settings.address);
         let Some(resolver) = &settings.resolver else {
-            return Self::open_at(runtime, settings, &requested, auth).await;
+            return Self::open_at(runtime, settings, &requested, auth, auth_manager).await;
         };
         let candidates = resolver.resolve(&requested);
         tracing::debug!(
@@ -116,7 +124,9 @@ impl<R: Runtime> BoltConnection<R> {
             // Each address gets its own connection timeout (`open_at` starts it). Only failures
             // to reach a Bolt server there move on to the next address: a server that refuses
             // the credentials, or is not Neo4j, answers for all of them.
-            let (reason, source) = match Self::open_at(runtime, settings, candidate, auth).await {
+            let opened =
+                Self::open_at(runtime, settings, candidate, auth, auth_manager.clone()).await;
+            let (reason, source) = match opened {
                 Ok(conn) => return Ok(conn),
                 Err(Error::ServiceUnavailable { reason, source, .. }) => (reason, source),
                 Err(Error::Protocol(reason)) => (reason, None),
@@ -153,6 +163,7 @@ impl<R: Runtime> BoltConnection<R> {
         settings: &ConnectSettings,
         address: &Address,
         auth: &AuthToken,
+        auth_manager: Option<Arc<dyn AuthManager>>,
     ) -> Result<Self> {
         let authority = address.to_string();
         let now = runtime.now();
@@ -217,6 +228,7 @@ impl<R: Runtime> BoltConnection<R> {
                 protocol_version: (0, 0),
             }),
             auth: auth.clone(),
+            auth_manager,
             telemetry: false,
             telemetry_ack: None,
             created: now,
@@ -229,17 +241,14 @@ impl<R: Runtime> BoltConnection<R> {
             writing: false,
             broken: false,
             last_failure: None,
+            last_failure_handled: false,
             pending_auth: Vec::new(),
             fresh: true,
         };
         loop {
             match conn.next_event().await? {
                 Event::Ready { .. } => break,
-                Event::Failure { failure, .. } => {
-                    // The server info is not filled in before HELLO succeeds.
-                    let version = conn.bolt.version().map_or((0, 0), |v| (v.major, v.minor));
-                    return Err(server_error(*failure, version));
-                }
+                Event::Failure { failure, .. } => return Err(conn.failure_error(*failure)),
                 _ => {}
             }
         }
@@ -265,13 +274,25 @@ impl<R: Runtime> BoltConnection<R> {
     /// Switch the authenticated user in place with LOGOFF + LOGON (Bolt 5.1+). Nothing is
     /// awaited: the two go out with the next request (the server answers them first), and a
     /// refused LOGON fails whatever reads its answer (see [`next_event`](Self::next_event));
-    /// [`await_auth`](Self::await_auth) waits for the verdict explicitly.
-    pub(crate) fn reauth(&mut self, auth: &AuthToken) -> Result<()> {
+    /// [`await_auth`](Self::await_auth) waits for the verdict explicitly. `auth_manager` is
+    /// where `auth` came from (`None`: from the caller).
+    pub(crate) fn reauth(
+        &mut self,
+        auth: &AuthToken,
+        auth_manager: Option<Arc<dyn AuthManager>>,
+    ) -> Result<()> {
         let logoff = self.send(Request::Logoff)?;
         let logon = self.send(Request::Logon(auth.clone()))?;
         self.pending_auth.extend([logoff, logon]);
         self.auth = auth.clone();
+        self.auth_manager = auth_manager;
         Ok(())
+    }
+
+    /// The connection goes on with its token, which now stands for `auth_manager` (`None`:
+    /// for the caller): a pooled connection handed out with the token it already has.
+    pub(crate) fn keep_auth(&mut self, auth_manager: Option<Arc<dyn AuthManager>>) {
+        self.auth_manager = auth_manager;
     }
 
     /// Whether a pipelined [`reauth`](Self::reauth) awaits its answers.
@@ -356,8 +377,8 @@ impl<R: Runtime> BoltConnection<R> {
             // that failure is the error of whoever is waiting.
             Event::Failure { id, failure } if self.pending_auth.contains(&id) => {
                 self.pending_auth.clear();
-                self.last_failure = Some((*failure).clone());
-                Err(server_error(*failure, self.version()))
+                self.received_failure(&failure);
+                Err(self.failure_error(*failure))
             }
             Event::Failure { id, failure } => {
                 if failure.code == "Neo.ClientError.Security.AuthorizationExpired" {
@@ -365,7 +386,7 @@ impl<R: Runtime> BoltConnection<R> {
                     // close it too): never hand it out again; a retry gets a fresh one.
                     self.broken = true;
                 }
-                self.last_failure = Some((*failure).clone());
+                self.received_failure(&failure);
                 Ok(Event::Failure { id, failure })
             }
             Event::Success { id, metadata } => {
@@ -380,6 +401,43 @@ impl<R: Runtime> BoltConnection<R> {
             }
             event => Ok(event),
         })
+    }
+
+    /// Bookkeeping of every FAILURE, once, as it arrives: kept to explain the IGNORED answers
+    /// that follow, and a security failure is reported to the auth manager the token came from
+    /// (as the official drivers do for every FAILURE, whatever request it answers: HELLO,
+    /// LOGON, RUN, PULL, BEGIN, COMMIT, …), whose answer makes the error retryable.
+    fn received_failure(&mut self, failure: &Failure) {
+        self.last_failure = Some(failure.clone());
+        self.last_failure_handled = false;
+        let Some(manager) = &self.auth_manager else {
+            return;
+        };
+        if !failure.code.starts_with("Neo.ClientError.Security.") {
+            return;
+        }
+        let error = ServerError::from_failure(failure.clone(), self.protocol_version() >= (5, 7));
+        self.last_failure_handled = manager.handle_security_error(&self.auth, &error);
+        tracing::debug!(
+            code = %failure.code,
+            handled = self.last_failure_handled,
+            "told the auth manager about a security failure"
+        );
+    }
+
+    /// A FAILURE this connection received as a driver error, retryable if the auth manager said
+    /// it handled it. The failure is always the last one received: after a FAILURE the server
+    /// answers IGNORED to everything until a RESET, so no other FAILURE can come in between.
+    pub(crate) fn failure_error(&self, failure: Failure) -> Error {
+        let mut error = ServerError::from_failure(failure, self.protocol_version() >= (5, 7));
+        error.handled_by_auth_manager = self.last_failure_handled;
+        Error::from(error)
+    }
+
+    /// The negotiated Bolt version, known from the handshake on (the server info is filled in
+    /// only after HELLO succeeds).
+    fn protocol_version(&self) -> (u8, u8) {
+        self.bolt.version().map_or((0, 0), |v| (v.major, v.minor))
     }
 
     /// The next event from the server, reading as needed (queued requests are flushed first).
@@ -501,7 +559,7 @@ impl<R: Runtime> BoltConnection<R> {
     pub(crate) async fn expect_success(&mut self, id: RequestId) -> Result<Map> {
         match self.response(id).await? {
             Response::Success(metadata) => Ok(metadata),
-            Response::Failure(failure) => Err(server_error(failure, self.version())),
+            Response::Failure(failure) => Err(self.failure_error(failure)),
             Response::Ignored => Err(self.ignored_error()),
         }
     }
@@ -509,7 +567,7 @@ impl<R: Runtime> BoltConnection<R> {
     /// The error explaining an IGNORED answer: the failure that preceded it.
     pub(crate) fn ignored_error(&self) -> Error {
         match &self.last_failure {
-            Some(failure) => server_error(failure.clone(), self.version()),
+            Some(failure) => self.failure_error(failure.clone()),
             None => {
                 Error::Protocol("the server ignored a request without a preceding failure".into())
             }
@@ -537,6 +595,7 @@ impl<R: Runtime> BoltConnection<R> {
             self.expect_success(id).await?;
         }
         self.last_failure = None;
+        self.last_failure_handled = false;
         Ok(())
     }
 
@@ -547,6 +606,7 @@ impl<R: Runtime> BoltConnection<R> {
         let id = self.send(Request::Reset)?;
         self.expect_success(id).await?;
         self.last_failure = None;
+        self.last_failure_handled = false;
         Ok(())
     }
 
@@ -598,10 +658,4 @@ impl<R: Runtime> BoltConnection<R> {
             other => Error::Protocol(other.to_string()),
         }
     }
-}
-
-/// A server FAILURE as a driver error; `version` is the connection's Bolt version (GQL errors
-/// came with 5.7).
-pub(crate) fn server_error(failure: Failure, version: (u8, u8)) -> Error {
-    Error::from(ServerError::from_failure(failure, version >= (5, 7)))
 }

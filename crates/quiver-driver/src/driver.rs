@@ -211,7 +211,7 @@ impl<R: Runtime> Driver<R> {
                 let answer = if conn.fresh || conn.reauth_pending() {
                     Ok(())
                 } else {
-                    conn.reauth(auth)
+                    conn.reauth(auth, None)
                 };
                 let answer = match answer {
                     Ok(()) => conn.await_auth().await,
@@ -239,10 +239,6 @@ impl<R: Runtime> Driver<R> {
             }
             Err(e) => Err(e),
         }
-    }
-
-    pub(crate) fn auth_manager(&self) -> &Arc<dyn AuthManager> {
-        &self.inner.pool.settings().auth_manager
     }
 
     /// Which server the driver talks to, from a live connection.

@@ -141,7 +141,9 @@ impl Error {
     ///
     /// True for transient server errors (deadlocks, unavailable databases, …) except the two that
     /// mean a client asked for termination, for `NotALeader`/`ForbiddenOnReadOnlyDatabase`/
-    /// `AuthorizationExpired`, and for [`Error::ServiceUnavailable`] and [`Error::SessionExpired`].
+    /// `AuthorizationExpired`, for a security failure the driver's auth manager said it handled
+    /// ([`ServerError::handled_by_auth_manager`]: a new token will be used), and for
+    /// [`Error::ServiceUnavailable`] and [`Error::SessionExpired`].
     /// Never for [`Error::IncompleteCommit`]: the work may have been applied.
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -376,6 +378,10 @@ pub struct ServerError {
     pub diagnostic_record: Map,
     /// The GQL cause chain (Bolt 5.7+); also [`std::error::Error::source`].
     pub cause: Option<Box<GqlError>>,
+    /// The driver's [`AuthManager`](crate::AuthManager) answered `true` to
+    /// [`handle_security_error`](crate::AuthManager::handle_security_error) for this failure
+    /// (it will supply a new token): the work is worth retrying.
+    pub(crate) handled_by_auth_manager: bool,
 }
 
 impl ServerError {
@@ -392,6 +398,7 @@ impl ServerError {
             raw_classification: None,
             diagnostic_record: default_diagnostic_record(),
             cause: None,
+            handled_by_auth_manager: false,
         }
     }
 
@@ -433,7 +440,24 @@ impl ServerError {
             cause: failure
                 .cause
                 .map(|cause| Box::new(GqlError::from_cause(*cause))),
+            handled_by_auth_manager: false,
         }
+    }
+
+    /// Whether the driver's [`AuthManager`](crate::AuthManager) said it can fix this security
+    /// failure (its [`handle_security_error`](crate::AuthManager::handle_security_error)
+    /// answered `true`, e.g. a bearer manager on `TokenExpired`): the next attempt gets a new
+    /// token, so the error is [retryable](Self::is_retryable). Always false for a connection
+    /// authenticated with per-session auth ([`SessionConfig::with_auth`](crate::SessionConfig::with_auth)),
+    /// whose failures the manager is not told about.
+    pub fn handled_by_auth_manager(&self) -> bool {
+        self.handled_by_auth_manager
+    }
+
+    /// Whether the code is a `Neo.ClientError.Security.*` one: the failures the auth manager
+    /// hears about.
+    pub fn is_security_error(&self) -> bool {
+        self.code.starts_with("Neo.ClientError.Security.")
     }
 
     /// The GQL causes, nearest first.
@@ -467,6 +491,9 @@ impl ServerError {
 
     /// Whether retrying the unit of work can succeed (see [`Error::is_retryable`]).
     pub fn is_retryable(&self) -> bool {
+        if self.handled_by_auth_manager {
+            return true;
+        }
         match self.code.as_str() {
             "Neo.ClientError.Cluster.NotALeader"
             | "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase"

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use event_listener::Event;
 use quiver_bolt::AuthToken;
 
+use crate::auth::AuthManager;
 use crate::conn::{BoltConnection, ConnectSettings};
 use crate::error::{Error, Result};
 use crate::io::with_deadline;
@@ -86,17 +87,23 @@ impl<R: Runtime> Pool<R> {
 
     /// A connection that is READY and authenticated with `session_auth` (or the auth manager's
     /// current token), waiting up to the acquisition timeout.
+    ///
+    /// With the manager's token the connection reports its security failures (of HELLO/LOGON
+    /// too) to the manager; with `session_auth` it reports them to no one.
     pub(crate) async fn acquire(
         self: &Arc<Self>,
         session_auth: Option<&AuthToken>,
     ) -> Result<PooledConnection<R>> {
-        let mut auth = match session_auth {
-            Some(auth) => auth.clone(),
-            None => self.settings.auth_manager.get_auth(self.runtime.now()),
+        let (mut auth, manager): (AuthToken, Option<Arc<dyn AuthManager>>) = match session_auth {
+            Some(auth) => (auth.clone(), None),
+            None => {
+                let manager = self.settings.auth_manager.clone();
+                (manager.get_auth(self.runtime.now()), Some(manager))
+            }
         };
         let deadline = self.runtime.now() + self.config.acquisition_timeout;
         loop {
-            let mut conn = self.acquire_any(deadline, &auth).await?;
+            let mut conn = self.acquire_any(deadline, &auth, &manager).await?;
             // Official drivers refuse per-session auth on servers without re-auth even when the
             // connection happens to be authenticated with the session's token already.
             if session_auth.is_some() && !conn.supports_reauth() {
@@ -107,11 +114,12 @@ impl<R: Runtime> Pool<R> {
                 )));
             }
             if conn.auth == auth {
+                conn.keep_auth(manager);
                 return Ok(conn);
             }
             if conn.supports_reauth() {
                 // Pipelined with the caller's first request (Optimization:AuthPipelining).
-                return match conn.reauth(&auth) {
+                return match conn.reauth(&auth, manager) {
                     Ok(()) => Ok(conn),
                     Err(e) => {
                         conn.discard();
@@ -126,10 +134,13 @@ impl<R: Runtime> Pool<R> {
         }
     }
 
+    /// An idle connection (with whatever token it has) or a new one authenticated with `auth`
+    /// from `manager`.
     async fn acquire_any(
         self: &Arc<Self>,
         deadline: Instant,
         auth: &AuthToken,
+        manager: &Option<Arc<dyn AuthManager>>,
     ) -> Result<PooledConnection<R>> {
         loop {
             let step = {
@@ -153,7 +164,7 @@ impl<R: Runtime> Pool<R> {
                         return Ok(conn);
                     }
                 }
-                Step::Open => return self.open(deadline, auth).await,
+                Step::Open => return self.open(deadline, auth, manager.clone()).await,
                 Step::Wait(listener) => {
                     if with_deadline(&self.runtime, Some(deadline), listener)
                         .await
@@ -174,10 +185,11 @@ impl<R: Runtime> Pool<R> {
         self: &Arc<Self>,
         deadline: Instant,
         auth: &AuthToken,
+        manager: Option<Arc<dyn AuthManager>>,
     ) -> Result<PooledConnection<R>> {
         // Gives the slot back if opening fails or the future is dropped.
         let slot = SlotGuard { pool: self };
-        let conn = BoltConnection::open(&self.runtime, &self.settings, auth);
+        let conn = BoltConnection::open(&self.runtime, &self.settings, auth, manager);
         let conn = match with_deadline(&self.runtime, Some(deadline), conn).await {
             Some(conn) => conn?,
             None => {

@@ -8,7 +8,6 @@ use quiver_bolt::value::{Map, PackStr};
 use quiver_bolt::{Event, Request, RequestId, metadata};
 
 use crate::bookmarks::{BookmarkManager, Bookmarks};
-use crate::conn::server_error;
 use crate::error::{Error, Result, ServerError};
 use crate::pool::PooledConnection;
 use crate::record::Record;
@@ -223,12 +222,18 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
     /// After a FAILURE: RESET the connection right away (as official drivers do), so the server
     /// leaves its FAILED state promptly rather than at the connection's next use. A RESET that
     /// fails marks the connection broken; the pool then closes it.
+    ///
+    /// An auto-commit query's connection then goes back to the pool (a transaction keeps its
+    /// own), as the official drivers' sessions let it go when a result fails: the session's next
+    /// query acquires one again, with the auth manager's current token (which a security failure
+    /// may just have made it refresh).
     async fn reset_after_failure(&mut self) {
         if let Ok(conn) = self.conn.get() {
             if conn.is_reusable() {
                 let _ = conn.reset().await;
             }
         }
+        self.conn.release();
     }
 
     fn fail(&mut self, error: &Error) {
@@ -354,8 +359,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
                 }
                 Event::Failure { id: got, failure } if got == id => {
                     self.pending = None;
-                    let version = self.conn.get()?.version();
-                    let error = server_error(*failure, version);
+                    let error = self.conn.get()?.failure_error(*failure);
                     self.fail(&error);
                     self.reset_after_failure().await;
                     return Err(error);

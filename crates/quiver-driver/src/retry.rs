@@ -37,20 +37,8 @@ impl RetryState {
     }
 
     /// Decide after `error` at `now`.
-    #[cfg(test)]
     pub(crate) fn on_error(&mut self, error: &Error, now: Instant) -> RetryDecision {
-        self.on_error_with(error, false, now)
-    }
-
-    /// Decide after `error` at `now`; `also_retryable` marks errors retryable for another reason
-    /// (a security error the auth manager resolved).
-    pub(crate) fn on_error_with(
-        &mut self,
-        error: &Error,
-        also_retryable: bool,
-        now: Instant,
-    ) -> RetryDecision {
-        if !error.is_retryable() && !also_retryable {
+        if !error.is_retryable() {
             return RetryDecision::GiveUp;
         }
         if now.saturating_duration_since(self.started) >= self.config.max_retry_time {

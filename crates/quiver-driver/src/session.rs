@@ -186,8 +186,6 @@ pub struct Session<R: Runtime> {
     fetch_size: i64,
     conn: Option<PooledConnection<R>>,
     bookmarks: Arc<BookmarkState>,
-    /// The token of the last connection used, for the auth manager's security-error handling.
-    last_auth: Option<AuthToken>,
     /// Explicit transactions dropped while open: rolled back at the session's next use or close.
     abandoned: Arc<Mutex<Vec<Arc<TxShared<R>>>>>,
 }
@@ -205,7 +203,6 @@ impl<R: Runtime> Session<R> {
             fetch_size,
             conn: None,
             bookmarks,
-            last_auth: None,
             abandoned: Arc::new(Mutex::new(Vec::new())),
         }
     }
@@ -241,13 +238,7 @@ impl<R: Runtime> Session<R> {
             }
             conn.discard();
         }
-        let conn = self
-            .driver
-            .pool()
-            .acquire(self.config.auth.as_ref())
-            .await?;
-        self.last_auth = Some(conn.auth.clone());
-        Ok(conn)
+        self.driver.pool().acquire(self.config.auth.as_ref()).await
     }
 
     fn extra(
@@ -564,22 +555,13 @@ impl<R: Runtime> Session<R> {
 
     /// After a failed attempt (whose connection went back to the pool, which cleans it up or
     /// discards it), wait before the next attempt, or return the error.
+    ///
+    /// A security failure the auth manager said it handled (an expired token) is retryable: the
+    /// connection told the manager when the failure arrived, once, so it is not asked again here.
     async fn backoff(&mut self, retry: &mut RetryState, error: Error) -> Result<()> {
         let runtime = self.driver.runtime().clone();
-        // A security error the auth manager can fix (an expired token) is worth another attempt.
-        let refreshed = match (&error, &self.last_auth) {
-            (Error::Server(server), Some(token))
-                if self.config.auth.is_none()
-                    && server.code.starts_with("Neo.ClientError.Security.") =>
-            {
-                self.driver
-                    .auth_manager()
-                    .handle_security_error(token, server)
-            }
-            _ => false,
-        };
         let now = runtime.now();
-        match retry.on_error_with(&error, refreshed, now) {
+        match retry.on_error(&error, now) {
             RetryDecision::RetryAt(at) => {
                 tracing::debug!(
                     attempt = retry.attempts,

@@ -25,7 +25,6 @@ use quiver_bolt::value::{Map, PackStr};
 use quiver_bolt::{Event, Request, RequestId, Run, metadata};
 
 use crate::bookmarks::Bookmarks;
-use crate::conn::server_error;
 use crate::error::{Error, Result};
 use crate::pool::PooledConnection;
 use crate::record::Record;
@@ -288,12 +287,12 @@ impl<R: Runtime> TxInner<R> {
                 Filed::Other(Event::Success { id, metadata })
             }
             Event::Failure { id, failure } => {
-                let Some(version) = self.conn.as_ref().map(|conn| conn.version()) else {
+                let Some(conn) = self.conn.as_ref() else {
                     return Filed::Other(Event::Failure { id, failure });
                 };
                 if self.begin == Some(id) {
+                    let error = conn.failure_error(*failure);
                     self.begin = None;
-                    let error = server_error(*failure, version);
                     self.begin_failed = true;
                     self.record_failure(&error, flags);
                     return Filed::Failed;
@@ -304,7 +303,7 @@ impl<R: Runtime> TxInner<R> {
                     .position(|st| st.pending == Some(id) || st.run == Some(id));
                 match stream {
                     Some(index) => {
-                        let error = server_error(*failure, version);
+                        let error = conn.failure_error(*failure);
                         self.record_failure(&error, flags);
                         if let Some(st) = self.streams.get_mut(index) {
                             st.pending = None;
@@ -630,8 +629,7 @@ impl<R: Runtime> TxInner<R> {
             match self.pump(flags).await? {
                 Some(Event::Success { id: got, metadata }) if got == id => return Ok(metadata),
                 Some(Event::Failure { id: got, failure }) if got == id => {
-                    let version = self.conn()?.version();
-                    return Err(server_error(*failure, version));
+                    return Err(self.conn()?.failure_error(*failure));
                 }
                 Some(Event::Ignored { id: got }) if got == id => {
                     return Err(self.conn()?.ignored_error());

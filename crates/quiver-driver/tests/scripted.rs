@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 use quiver_driver::{
-    Address, AuthToken, Config, ConnectTarget, Driver, Error, ExpiringAuth, ExpiringAuthManager,
-    Query, Record, RetryConfig, Runtime,
+    Address, AuthManager, AuthToken, Config, ConnectTarget, Driver, Error, ExpiringAuth,
+    ExpiringAuthManager, Query, Record, RetryConfig, Runtime, ServerError,
 };
 use quiver_packstream::{Decoder, Map, Value, encode};
 
@@ -2039,4 +2039,318 @@ fn transactions_and_their_results_are_send() {
         commit.await
     })
     .unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The auth manager hears of every security failure on a connection authenticated with its token.
+
+const LOGON: u8 = 0x6A;
+const TOKEN_EXPIRED: &str = "Neo.ClientError.Security.TokenExpired";
+
+/// An auth manager that hands out one token and records what it is told.
+#[derive(Debug)]
+struct TrackingAuthManager {
+    token: AuthToken,
+    /// What `handle_security_error` answers.
+    handles: bool,
+    /// `(token, code)` of every `handle_security_error` call.
+    told: Mutex<Vec<(AuthToken, String)>>,
+    /// Calls of `get_auth`.
+    asked: Mutex<usize>,
+}
+
+impl TrackingAuthManager {
+    fn new(handles: bool) -> Arc<Self> {
+        Arc::new(TrackingAuthManager {
+            token: AuthToken::bearer("managed-token"),
+            handles,
+            told: Mutex::new(Vec::new()),
+            asked: Mutex::new(0),
+        })
+    }
+
+    fn told(&self) -> Vec<(AuthToken, String)> {
+        self.told.lock().unwrap().clone()
+    }
+}
+
+impl AuthManager for TrackingAuthManager {
+    fn get_auth(&self, _now: Instant) -> AuthToken {
+        *self.asked.lock().unwrap() += 1;
+        self.token.clone()
+    }
+
+    fn handle_security_error(&self, token: &AuthToken, error: &ServerError) -> bool {
+        self.told
+            .lock()
+            .unwrap()
+            .push((token.clone(), error.code.clone()));
+        self.handles
+    }
+}
+
+/// Where a security failure is scripted.
+#[derive(Debug, Clone, Copy)]
+enum FailingStep {
+    /// LOGON of a new connection (HELLO carries no credentials on Bolt 5.1+).
+    Logon,
+    AutoCommitRun,
+    AutoCommitPull,
+    Begin,
+    TxRun,
+    Commit,
+    Rollback,
+}
+
+impl FailingStep {
+    fn fails(self, call: &Call<'_>) -> bool {
+        match self {
+            FailingStep::Logon => call.tag == LOGON,
+            FailingStep::AutoCommitRun | FailingStep::TxRun => call.query() == "FAIL",
+            FailingStep::AutoCommitPull => call.tag == PULL,
+            FailingStep::Begin => call.tag == BEGIN,
+            FailingStep::Commit => call.tag == COMMIT,
+            FailingStep::Rollback => call.tag == ROLLBACK,
+        }
+    }
+
+    /// The API call that meets the failure; its error.
+    async fn meet(self, driver: &Driver<FakeRuntime>) -> Error {
+        let mut session = driver.session();
+        let outcome: Result<(), Error> = async {
+            match self {
+                FailingStep::Logon | FailingStep::AutoCommitRun => {
+                    session.run("FAIL").await?.consume().await?;
+                }
+                FailingStep::AutoCommitPull => {
+                    session.run("RETURN 1").await?.consume().await?;
+                }
+                FailingStep::Begin => {
+                    let tx = session.begin_transaction().await?;
+                    tx.run("RETURN 1").await?.consume().await?;
+                }
+                FailingStep::TxRun => {
+                    let tx = session.begin_transaction().await?;
+                    tx.run("FAIL").await?.consume().await?;
+                }
+                FailingStep::Commit => {
+                    let tx = session.begin_transaction().await?;
+                    tx.run("CREATE ()").await?.consume().await?;
+                    tx.commit().await?;
+                }
+                FailingStep::Rollback => {
+                    let tx = session.begin_transaction().await?;
+                    tx.run("CREATE ()").await?.consume().await?;
+                    tx.rollback().await?;
+                }
+            }
+            Ok(())
+        }
+        .await;
+        match outcome {
+            Err(e) => e,
+            Ok(()) => panic!("{self:?}: the scripted failure was not reported"),
+        }
+    }
+}
+
+#[test]
+fn the_auth_manager_is_told_once_of_a_security_failure_at_every_step_and_makes_it_retryable() {
+    for step in [
+        FailingStep::Logon,
+        FailingStep::AutoCommitRun,
+        FailingStep::AutoCommitPull,
+        FailingStep::Begin,
+        FailingStep::TxRun,
+        FailingStep::Commit,
+        FailingStep::Rollback,
+    ] {
+        for handles in [true, false] {
+            let world =
+                World::new(move |call| step.fails(call).then_some(Reply::Failure(TOKEN_EXPIRED)));
+            let manager = TrackingAuthManager::new(handles);
+            let driver = driver(&world, Config::default().with_auth_manager(manager.clone()));
+            let error = block_on(step.meet(&driver));
+            let context = format!("{step:?}, manager handles: {handles}, error: {error:?}");
+            assert_eq!(
+                manager.told(),
+                [(manager.token.clone(), TOKEN_EXPIRED.to_owned())],
+                "{context}"
+            );
+            let server = error.as_server_error().expect(&context);
+            assert_eq!(server.code, TOKEN_EXPIRED, "{context}");
+            assert_eq!(server.handled_by_auth_manager(), handles, "{context}");
+            // TokenExpired is not retryable by itself: only the manager's answer makes it so.
+            assert_eq!(error.is_retryable(), handles, "{context}");
+        }
+    }
+}
+
+#[test]
+fn a_bearer_manager_refreshes_its_token_after_an_auto_commit_query_failed_with_token_expired() {
+    let mut expired_once = true;
+    let world = World::new(move |call| {
+        if call.query() == "EXPIRE" && expired_once {
+            expired_once = false;
+            return Some(Reply::Failure(TOKEN_EXPIRED));
+        }
+        None
+    });
+    let tokens = Arc::new(Mutex::new(0));
+    let counter = tokens.clone();
+    let manager = ExpiringAuthManager::bearer(move |_now| {
+        let mut n = counter.lock().unwrap();
+        *n += 1;
+        ExpiringAuth {
+            token: AuthToken::bearer(format!("token-{n}")),
+            expires_at: None,
+        }
+    });
+    let driver = driver(&world, Config::default().with_auth_manager(manager));
+    block_on(async {
+        let mut session = driver.session();
+        let error = match session.run("EXPIRE").await {
+            Err(e) => e,
+            Ok(_) => panic!("the query should fail"),
+        };
+        assert!(error.is_retryable(), "{error:?}");
+        assert_eq!(*tokens.lock().unwrap(), 1);
+        // The manager dropped the rejected token: the next query gets the provider's next one.
+        session.run("RETURN 1").await?.consume().await?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(*tokens.lock().unwrap(), 2);
+    let log = log(&world);
+    assert!(log.iter().any(|l| l.ends_with("LOGOFF")), "{log:?}");
+    assert_eq!(
+        log.iter().filter(|l| l.ends_with("LOGON")).count(),
+        2,
+        "{log:?}"
+    );
+}
+
+#[test]
+fn per_session_auth_failures_are_not_reported_to_the_drivers_auth_manager() {
+    for failing in [RUN, LOGON] {
+        let failing_call = format!(":{}", name(failing));
+        let session_auth = AuthToken::basic("neo5j", "pass");
+        let manager = TrackingAuthManager::new(true);
+        let world =
+            World::new(move |call| (call.tag == failing).then_some(Reply::Failure(TOKEN_EXPIRED)));
+        let session_driver = driver(&world, Config::default().with_auth_manager(manager.clone()));
+        let error = block_on(async {
+            let mut session = session_driver
+                .session_with(quiver_driver::SessionConfig::new().with_auth(session_auth.clone()));
+            match session.run("RETURN 1").await {
+                Err(e) => e,
+                Ok(_) => panic!("the query should fail"),
+            }
+        });
+        let context = format!("failing {}: {error:?}", name(failing));
+        assert!(manager.told().is_empty(), "{context}");
+        assert_eq!(*manager.asked.lock().unwrap(), 0, "{context}");
+        assert!(!error.is_retryable(), "{context}");
+
+        // The same for execute_query with its own auth: the manager is not told and the work
+        // is not retried.
+        let world =
+            World::new(move |call| (call.tag == failing).then_some(Reply::Failure(TOKEN_EXPIRED)));
+        let query_driver = driver(&world, Config::default().with_auth_manager(manager.clone()));
+        let error = block_on(async {
+            query_driver
+                .execute_query("RETURN 1")
+                .auth(session_auth.clone())
+                .await
+        })
+        .expect_err("the query should fail");
+        assert!(manager.told().is_empty(), "{context}; {error:?}");
+        let log = log(&world);
+        assert_eq!(
+            log.iter().filter(|l| l.contains(&failing_call)).count(),
+            1,
+            "one attempt only: {log:?}"
+        );
+    }
+}
+
+#[test]
+fn other_failures_are_not_reported_to_the_auth_manager() {
+    for code in [
+        "Neo.ClientError.Statement.SyntaxError",
+        "Neo.TransientError.General.TransactionMemoryLimit",
+        "Neo.DatabaseError.General.UnknownError",
+    ] {
+        let world =
+            World::new(move |call| (call.query() == "FAIL").then_some(Reply::Failure(code)));
+        let manager = TrackingAuthManager::new(true);
+        let driver = driver(&world, Config::default().with_auth_manager(manager.clone()));
+        let error = block_on(FailingStep::AutoCommitRun.meet(&driver));
+        assert!(manager.told().is_empty(), "{code}: {error:?}");
+        let server = error.as_server_error().expect(code);
+        assert!(!server.handled_by_auth_manager(), "{code}");
+        assert_eq!(error.is_retryable(), code.contains("Transient"), "{code}");
+    }
+}
+
+#[test]
+fn a_transaction_function_retries_after_a_handled_security_failure_and_tells_the_manager_once() {
+    for step in [FailingStep::Logon, FailingStep::TxRun, FailingStep::Commit] {
+        let mut failed_once = false;
+        let world = World::new(move |call| {
+            if !failed_once && step.fails(call) {
+                failed_once = true;
+                return Some(Reply::Failure(TOKEN_EXPIRED));
+            }
+            None
+        });
+        let manager = TrackingAuthManager::new(true);
+        let driver = driver(&world, Config::default().with_auth_manager(manager.clone()));
+        let attempts = Arc::new(Mutex::new(0));
+        let counter = attempts.clone();
+        block_on(async {
+            let mut session = driver.session();
+            session
+                .execute_write(|tx| {
+                    *counter.lock().unwrap() += 1;
+                    async move { tx.run("FAIL").await?.consume().await }
+                })
+                .await
+        })
+        .unwrap_or_else(|e| panic!("{step:?}: {e:?}"));
+        let expected_attempts = match step {
+            // A failed LOGON fails the acquisition: the work never ran on that connection.
+            FailingStep::Logon => 1,
+            _ => 2,
+        };
+        assert_eq!(*attempts.lock().unwrap(), expected_attempts, "{step:?}");
+        assert_eq!(
+            manager.told(),
+            [(manager.token.clone(), TOKEN_EXPIRED.to_owned())],
+            "{step:?}: told once, by the connection, not again by the retry loop"
+        );
+    }
+}
+
+#[test]
+fn a_transaction_function_gives_up_on_a_security_failure_the_manager_did_not_handle() {
+    let world =
+        World::new(|call| (call.query() == "FAIL").then_some(Reply::Failure(TOKEN_EXPIRED)));
+    let manager = TrackingAuthManager::new(false);
+    let driver = driver(&world, Config::default().with_auth_manager(manager.clone()));
+    let error = block_on(async {
+        let mut session = driver.session();
+        session
+            .execute_write(|tx| async move { tx.run("FAIL").await?.consume().await })
+            .await
+    })
+    .expect_err("the work should fail");
+    assert!(!error.is_retryable(), "{error:?}");
+    assert_eq!(manager.told().len(), 1);
+    let log = log(&world);
+    assert_eq!(
+        log.iter().filter(|l| l.ends_with("RUN FAIL")).count(),
+        1,
+        "{log:?}"
+    );
 }
