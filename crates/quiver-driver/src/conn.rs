@@ -15,7 +15,7 @@
 
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{AsyncReadExt, AsyncWriteExt};
@@ -56,6 +56,13 @@ pub(crate) struct ConnectSettings {
     pub(crate) tls: Option<TlsConnector>,
     /// The custom address resolver, if any.
     pub(crate) resolver: Option<Arc<dyn AddressResolver>>,
+    /// Counts the `AuthorizationExpired` failures on connections to this server. The server
+    /// sends one when it no longer trusts the credentials it checked (e.g. after a change of
+    /// the auth provider's keys), and that holds for every connection to it: a connection
+    /// authenticated before the last one is re-authenticated (LOGOFF + LOGON, even with the same
+    /// token) or, before Bolt 5.1, replaced before its next use, as the official drivers do by
+    /// marking all connections to the address unauthenticated.
+    pub(crate) auth_epoch: Arc<AtomicU64>,
 }
 
 pub(crate) struct BoltConnection<R: Runtime> {
@@ -66,6 +73,10 @@ pub(crate) struct BoltConnection<R: Runtime> {
     pub(crate) server: Arc<ServerInfo>,
     /// The token this connection is authenticated with.
     pub(crate) auth: AuthToken,
+    /// The server's [`ConnectSettings::auth_epoch`], and its value when this connection last
+    /// authenticated.
+    auth_epoch: Arc<AtomicU64>,
+    authenticated_in_epoch: u64,
     /// The auth manager `auth` came from, told about the connection's security failures;
     /// `None` for a token given by the caller (per-session auth, `verify_authentication`),
     /// whose failures no manager hears of (as the official drivers' static session managers).
@@ -166,6 +177,7 @@ impl<R: Runtime> BoltConnection<R> {
         auth_manager: Option<Arc<dyn AuthManager>>,
     ) -> Result<Self> {
         let authority = address.to_string();
+        let authenticated_in_epoch = settings.auth_epoch.load(Ordering::SeqCst);
         let now = runtime.now();
         let deadline = now + settings.connection_timeout;
         let mut target = ConnectTarget::new(address.host.clone(), address.port);
@@ -228,6 +240,8 @@ impl<R: Runtime> BoltConnection<R> {
                 protocol_version: (0, 0),
             }),
             auth: auth.clone(),
+            auth_epoch: settings.auth_epoch.clone(),
+            authenticated_in_epoch,
             auth_manager,
             telemetry: false,
             telemetry_ack: None,
@@ -286,7 +300,14 @@ impl<R: Runtime> BoltConnection<R> {
         self.pending_auth.extend([logoff, logon]);
         self.auth = auth.clone();
         self.auth_manager = auth_manager;
+        self.authenticated_in_epoch = self.auth_epoch.load(Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Whether no connection to the server got `AuthorizationExpired` since this one last
+    /// authenticated (see [`ConnectSettings::auth_epoch`]).
+    pub(crate) fn authorization_is_current(&self) -> bool {
+        self.authenticated_in_epoch == self.auth_epoch.load(Ordering::SeqCst)
     }
 
     /// The connection goes on with its token, which now stands for `auth_manager` (`None`:
@@ -383,8 +404,10 @@ impl<R: Runtime> BoltConnection<R> {
             Event::Failure { id, failure } => {
                 if failure.code == "Neo.ClientError.Security.AuthorizationExpired" {
                     // The server closes the connection after this failure (official drivers
-                    // close it too): never hand it out again; a retry gets a fresh one.
+                    // close it too): never hand it out again; a retry gets a fresh one. The
+                    // other connections to the server re-authenticate before their next use.
                     self.broken = true;
+                    self.auth_epoch.fetch_add(1, Ordering::SeqCst);
                 }
                 self.received_failure(&failure);
                 Ok(Event::Failure { id, failure })

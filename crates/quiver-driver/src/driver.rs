@@ -103,6 +103,7 @@ impl<R: Runtime> Driver<R> {
             telemetry: config.telemetry,
             tls,
             resolver: config.resolver.clone(),
+            auth_epoch: Arc::default(),
         };
         let pool_config = PoolConfig {
             max_size: config.max_connection_pool_size,

@@ -113,7 +113,9 @@ impl<R: Runtime> Pool<R> {
                     conn.version().1
                 )));
             }
-            if conn.auth == auth {
+            // A connection authenticated before another one got AuthorizationExpired
+            // authenticates again, even with the same token.
+            if conn.auth == auth && conn.authorization_is_current() {
                 conn.keep_auth(manager);
                 return Ok(conn);
             }
@@ -127,8 +129,9 @@ impl<R: Runtime> Pool<R> {
                     }
                 };
             }
-            // The manager rotated the token and the server cannot re-authenticate: replace it,
-            // asking the manager again for the new connection (as official drivers do).
+            // The manager rotated the token (or the authorization expired) and the server cannot
+            // re-authenticate: replace it, asking the manager again for the new connection (as
+            // official drivers do).
             conn.discard();
             auth = self.settings.auth_manager.get_auth(self.runtime.now());
         }

@@ -2354,3 +2354,57 @@ fn a_transaction_function_gives_up_on_a_security_failure_the_manager_did_not_han
         "{log:?}"
     );
 }
+
+#[test]
+fn after_an_authorization_expired_the_other_connections_authenticate_again_before_reuse() {
+    let world = World::new(|call| {
+        (call.query() == "EXPIRE").then_some(Reply::Failure(
+            "Neo.ClientError.Security.AuthorizationExpired",
+        ))
+    });
+    let driver = driver(&world, Config::default());
+    block_on(async {
+        let mut first = driver.session();
+        let tx = first.begin_transaction().await?;
+        tx.run("CREATE ()").await?.consume().await?;
+        // A second connection gets the failure while the first one is in use.
+        let mut second = driver.session();
+        let error = match second.run("EXPIRE").await {
+            Err(e) => e,
+            Ok(_) => panic!("the query should fail"),
+        };
+        assert!(error.is_retryable(), "{error:?}");
+        // The transaction in flight goes on as it was.
+        tx.run("RETURN 1").await?.consume().await?;
+        tx.commit().await?;
+        // Next use of the first connection: LOGOFF + LOGON with the same token first.
+        first.run("RETURN 1").await?.consume().await?;
+        // And only once.
+        first.run("RETURN 1").await?.consume().await?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    let log = log(&world);
+    let expired = log.iter().position(|l| l == "c2:RUN EXPIRE").unwrap();
+    let after: Vec<&str> = log[expired..]
+        .iter()
+        .filter(|l| l.starts_with("c1:"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        after,
+        [
+            "c1:RUN RETURN 1",
+            "c1:PULL",
+            "c1:COMMIT",
+            "c1:LOGOFF",
+            "c1:LOGON",
+            "c1:RUN RETURN 1",
+            "c1:PULL",
+            "c1:RUN RETURN 1",
+            "c1:PULL",
+        ],
+        "{log:?}"
+    );
+    assert_eq!(world.lock().unwrap().connections, 2, "{log:?}");
+}
