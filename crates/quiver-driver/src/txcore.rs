@@ -410,7 +410,12 @@ impl<R: Runtime> TxInner<R> {
             }
         }
         self.reset_connection().await;
-        let failed = self.failed_error();
+        // After a failed BEGIN nothing ran: the query that carried it reports BEGIN's failure
+        // as is (as `close_streams` does), not as a failure of an earlier query.
+        let failed = match (&self.failure.cause, self.begin_failed) {
+            (Some(cause), true) => Error::Server(cause.clone()),
+            _ => self.failed_error(),
+        };
         for st in &mut self.streams {
             if st.run.is_some() || st.pending.is_some() {
                 st.run = None;
@@ -738,13 +743,14 @@ impl Batch {
 }
 
 /// A copy of a transaction-failure error for a second result (only the kinds
-/// [`TxInner::failed_error`] produces are copied exactly).
+/// [`TxInner::failed_error`] produces, and a failed BEGIN's `Error::Server`, are copied exactly).
 fn clone_error(error: &Error) -> Error {
     match error {
         Error::TransactionFailed { cause } => Error::TransactionFailed {
             cause: cause.clone(),
         },
         Error::TransactionClosed(why) => Error::TransactionClosed(why),
+        Error::Server(server) => Error::Server(server.clone()),
         _ => Error::TransactionClosed("a query in it failed"),
     }
 }

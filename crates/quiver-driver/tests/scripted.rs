@@ -2177,7 +2177,10 @@ fn the_auth_manager_is_told_once_of_a_security_failure_at_every_step_and_makes_i
                 [(manager.token.clone(), TOKEN_EXPIRED.to_owned())],
                 "{context}"
             );
-            let server = error.as_server_error().expect(&context);
+            // The failure itself, not `TransactionFailed`: it is the first error of the work.
+            let Error::Server(server) = &error else {
+                panic!("{context}: not Error::Server")
+            };
             assert_eq!(server.code, TOKEN_EXPIRED, "{context}");
             assert_eq!(server.handled_by_auth_manager(), handles, "{context}");
             // TokenExpired is not retryable by itself: only the manager's answer makes it so.
