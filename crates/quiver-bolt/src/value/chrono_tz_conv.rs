@@ -62,6 +62,38 @@ const NANOS_PER_SECOND: i64 = 1_000_000_000;
 ///
 /// The names and choices are those of the ECMAScript `Temporal` proposal's `disambiguation`
 /// option.
+///
+/// # Zoned date-time conversions (feature `chrono-tz`)
+///
+/// | Bolt | chrono | how |
+/// |---|---|---|
+/// | [`DateTimeZoneId`] | `chrono::DateTime<chrono_tz::Tz>` | `TryFrom` both ways (unknown zone, range, leap second fail) |
+/// | [`LegacyDateTimeZoneId`] | `chrono::DateTime<chrono_tz::Tz>` | [`LegacyDateTimeZoneId::to_chrono`] with a `Disambiguation`; `TryFrom` both ways (`Compatible`) |
+/// | [`DateTimeZoneId`] | [`LegacyDateTimeZoneId`] | [`DateTimeZoneId::to_legacy`] (never ambiguous), [`LegacyDateTimeZoneId::to_utc`] |
+/// | [`DateTimeZoneId`] | offset | [`DateTimeZoneId::utc_offset_seconds`], [`DateTimeZoneId::time_zone`] |
+/// | `chrono::DateTime<chrono_tz::Tz>` | [`Value`] | `TryFrom` (a [`Value::DateTimeZoneId`], for parameters) |
+///
+/// With the feature, a [`DateTimeZoneId`] parameter is also sent on Bolt 4.4 without the `utc`
+/// patch (as local seconds). A zone chrono-tz does not know is
+/// [`ChronoConversionError::UnknownTimeZone`], never a panic, and only when converting: the
+/// value still decodes, so the rest of a record reads.
+///
+/// ```
+/// use quiver_bolt::value::{Disambiguation, LegacyDateTimeZoneId, PackStr};
+///
+/// // 02:30 happened twice in Stockholm on 2022-10-30 (at +02:00, then at +01:00).
+/// let legacy = LegacyDateTimeZoneId {
+///     local_seconds: 1_667_097_000,
+///     nanoseconds: 0,
+///     tz_id: PackStr::from("Europe/Stockholm"),
+/// };
+/// let earlier = legacy.to_utc(Disambiguation::Compatible)?;
+/// let later = legacy.to_utc(Disambiguation::Later)?;
+/// assert_eq!(later.seconds - earlier.seconds, 3600);
+/// assert_eq!(earlier.utc_offset_seconds()?, 7200);
+/// assert!(legacy.to_utc(Disambiguation::Reject).is_err());
+/// # Ok::<(), quiver_bolt::value::ChronoConversionError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Disambiguation {
