@@ -473,8 +473,12 @@ impl<R: Runtime> Session<R> {
                             }
                         }
                         (Err(e), Some(tx)) => {
+                            // Rolled back (after a failure: no ROLLBACK, the connection was
+                            // RESET then). Either way the transaction ends here, so its
+                            // connection goes back to the pool for the next attempt even if
+                            // the function kept one of its results.
                             let mut inner = tx.inner.lock().await;
-                            if inner.open && !inner.failure.failed {
+                            if inner.open {
                                 let _ = inner.rollback(&tx.flags).await;
                             }
                             e

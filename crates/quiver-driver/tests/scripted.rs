@@ -2411,3 +2411,44 @@ fn after_an_authorization_expired_the_other_connections_authenticate_again_befor
     );
     assert_eq!(world.lock().unwrap().connections, 2, "{log:?}");
 }
+
+#[test]
+fn a_failed_attempt_releases_its_connection_even_if_the_function_kept_a_result() {
+    let mut failed_once = false;
+    let world = World::new(move |call| {
+        (call.tag == PULL && !std::mem::replace(&mut failed_once, true)).then(|| {
+            Reply::RecordsThenFailure(
+                Vec::new(),
+                "Neo.TransientError.Transaction.DeadlockDetected",
+            )
+        })
+    });
+    let driver = driver(
+        &world,
+        Config::default()
+            .with_max_connection_pool_size(1)
+            .with_connection_acquisition_timeout(Duration::from_millis(50)),
+    );
+    let kept = Arc::new(Mutex::new(Vec::new()));
+    block_on(async {
+        let mut session = driver.session();
+        session
+            .execute_write(|tx| {
+                let kept = kept.clone();
+                async move {
+                    let mut result = tx.run("RETURN 1").await?;
+                    let first = result.next().await;
+                    // Like a caller that keeps its results around (TestKit's backend does).
+                    kept.lock().unwrap().push(result);
+                    first.expect("a record or the failure")?;
+                    Ok(())
+                }
+            })
+            .await
+    })
+    .unwrap();
+    assert_eq!(kept.lock().unwrap().len(), 2);
+    let log = log(&world);
+    assert_eq!(world.lock().unwrap().connections, 1, "{log:?}");
+    assert_eq!(log.last().map(String::as_str), Some("c1:COMMIT"), "{log:?}");
+}
