@@ -453,7 +453,13 @@ impl Connection {
             };
             self.negotiated(version)?;
         }
-        while let Some(message) = self.input.next_message()? {
+        // A failed HELLO/LOGON/RESET makes the connection defunct and the server closes it;
+        // what it sent before closing (IGNORED for requests pipelined behind the failure) is not
+        // read: the failure is the answer.
+        while !self.is_defunct() {
+            let Some(message) = self.input.next_message()? else {
+                break;
+            };
             self.process_message(message)?;
         }
         Ok(())

@@ -377,6 +377,38 @@ fn failed_hello_makes_the_connection_defunct() {
     assert!(conn.is_defunct());
 }
 
+/// A server may answer what was pipelined behind a failed HELLO (IGNORED for the LOGON) before
+/// it closes the connection: that answer is not read, and the HELLO's failure is what is
+/// reported — not a protocol error about a response nobody waited for.
+#[test]
+fn answers_after_a_failed_hello_are_not_read() {
+    let now = Instant::now();
+    let mut conn = Connection::new(ConnectionConfig::default(), now);
+    let _ = conn.poll_transmit();
+    conn.handle_input(&[0, 0, 8, 5], now).unwrap();
+    let id = conn
+        .send(Request::Hello(Hello::new(AuthToken::basic("u", "p"))))
+        .unwrap();
+    let _ = conn.poll_transmit();
+    conn.handle_input(
+        &server(&[
+            r#"FAILURE {"code": "Neo.ClientError.Request.Invalid", "message": "bad HELLO"}"#,
+            "IGNORED",
+        ]),
+        now,
+    )
+    .unwrap();
+    match conn.poll_event() {
+        Some(Event::Failure { id: i, failure }) => {
+            assert_eq!(i, id);
+            assert_eq!(failure.code, "Neo.ClientError.Request.Invalid");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(conn.poll_event().is_none());
+    assert!(conn.is_defunct());
+}
+
 #[test]
 fn streams_and_transactions_are_tracked() {
     let (mut conn, now) = connected(Version::V5_8);
