@@ -230,8 +230,10 @@ impl Session {
 pub struct Transaction(quiver_driver::Transaction<BlockingRuntime>);
 
 impl Transaction {
-    /// Run a query in the transaction.
-    pub fn run(&mut self, query: impl Into<Query>) -> Result<RecordIter<'_>> {
+    /// Run a query in the transaction. Results of earlier queries may stay open: each is
+    /// pulled with its own stream id (Bolt `qid`) as it is iterated; committing or rolling back
+    /// discards what they did not read.
+    pub fn run(&self, query: impl Into<Query>) -> Result<RecordIter<'static>> {
         block_on(self.0.run(query)).map(RecordIter)
     }
     /// Commit. [`Error::IncompleteCommit`] means the connection broke after COMMIT was sent.

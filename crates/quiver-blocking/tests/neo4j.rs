@@ -111,20 +111,20 @@ fn explicit_transactions_commit_and_roll_back() {
     let driver = driver();
     let l = label("tx");
     let mut session = driver.session();
-    let mut tx = session.begin_transaction().unwrap();
+    let tx = session.begin_transaction().unwrap();
     tx.run(format!("CREATE (:{l} {{v: 1}})"))
         .unwrap()
         .consume()
         .unwrap();
     tx.commit().unwrap();
-    let mut tx = session.begin_transaction().unwrap();
+    let tx = session.begin_transaction().unwrap();
     tx.run(format!("CREATE (:{l} {{v: 2}})"))
         .unwrap()
         .consume()
         .unwrap();
     tx.rollback().unwrap();
     {
-        let mut tx = session.begin_transaction().unwrap();
+        let tx = session.begin_transaction().unwrap();
         tx.run(format!("CREATE (:{l} {{v: 3}})"))
             .unwrap()
             .consume()
@@ -329,7 +329,7 @@ fn a_blocked_read_ends_at_the_read_timeout() {
         .run()
         .unwrap();
     let mut holder = driver.session();
-    let mut tx = holder.begin_transaction().unwrap();
+    let tx = holder.begin_transaction().unwrap();
     tx.run(format!("MATCH (n:{l}) SET n.x = 1"))
         .unwrap()
         .consume()
@@ -447,4 +447,27 @@ fn tls_through_the_blocking_api() {
         })
         .unwrap();
     assert_eq!(sum, 500_500);
+}
+
+#[test]
+fn several_results_of_one_transaction_are_read_interleaved() {
+    let driver = driver_with(Config::default().with_fetch_size(2));
+    let mut session = driver.session();
+    let tx = session.begin_transaction().unwrap();
+    let mut a = tx.run("UNWIND range(1, 5) AS i RETURN i").unwrap();
+    let mut b = tx.run("UNWIND range(101, 105) AS i RETURN i").unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        for result in [&mut a, &mut b] {
+            let record = result.next().unwrap().unwrap();
+            seen.push(record.get::<i64>("i").unwrap());
+        }
+    }
+    assert!(a.next().is_none() && b.next().is_none());
+    assert_eq!(seen, [1, 101, 2, 102, 3, 103, 4, 104, 5, 105]);
+    // A third one left half read: the commit discards it.
+    let mut c = tx.run("UNWIND range(1, 10) AS i RETURN i").unwrap();
+    assert!(c.next().is_some());
+    tx.commit().unwrap();
+    assert!(matches!(c.next(), Some(Err(Error::ResultConsumed(_)))));
 }
