@@ -91,10 +91,23 @@
 //! `bolt+s://` verifies the server certificate and host name against the bundled Mozilla roots or
 //! [`TrustedCertificates::CustomCa`]; `bolt+ssc://` accepts any certificate. rustls 0.23 (ring)
 //! runs over any runtime's stream, so TLS is the same code on every runtime.
+//!
+//! # Features
+//!
+//! - `chrono`: temporal values to and from `chrono` types — as parameters (`Value::from`,
+//!   `Value::try_from`) and as record fields ([`Record::get`] into `NaiveDate`, `NaiveTime`,
+//!   `NaiveDateTime`, `DateTime<FixedOffset>`, `DateTime<Utc>`, `TimeDelta`).
+//! - `chrono-tz`: zoned date-times (`datetime(... [Europe/Stockholm])`) with the IANA rules
+//!   of `chrono-tz`, as `chrono::DateTime<chrono_tz::Tz>`; implies `chrono`.
+//!
+//! The adapter crates (`quiver-tokio`, …) forward both features. The crates are re-exported
+//! (`quiver_driver::chrono`, `quiver_driver::chrono_tz`) so their versions match.
 #![warn(missing_docs)]
 
 mod auth;
 mod bookmarks;
+#[cfg(feature = "chrono")]
+mod chrono_values;
 mod config;
 mod conn;
 mod driver;
@@ -134,5 +147,11 @@ pub use session::{Query, Session, SessionConfig, Transaction, TransactionConfig}
 pub use summary::{Counters, QueryType, ResultSummary, ServerInfo};
 pub use tls::{ClientCertificate, TrustedCertificates};
 
+/// The `chrono` crate the temporal conversions use (feature `chrono`).
+#[cfg(feature = "chrono")]
+pub use chrono;
+/// The `chrono-tz` crate the zoned date-time conversions use (feature `chrono-tz`).
+#[cfg(feature = "chrono-tz")]
+pub use chrono_tz;
 pub use quiver_bolt::value::{self, Map, PackStr, Value};
 pub use quiver_bolt::{AccessMode, AuthToken, NotificationFilter};

@@ -196,6 +196,12 @@ impl ConversionError {
         }
     }
 
+    /// The same, saying why the conversion failed (e.g. a value out of the target's range).
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
     fn in_column(self, column: &str) -> Error {
         let detail = self.detail.map(|d| format!(" ({d})")).unwrap_or_default();
         Error::Conversion(format!(

@@ -468,6 +468,12 @@ async fn zoned_date_times_agree_with_the_servers_rules() {
             };
             let back = chrono::DateTime::<Tz>::try_from(&**back).unwrap();
             assert_eq!(back, sent, "{tz} at {seconds}");
+            // The same through the driver's typed getters (features chrono/chrono-tz).
+            let got: chrono::DateTime<Tz> = record.get("dt").unwrap();
+            assert_eq!((got, got.timezone()), (sent, tz));
+            let fixed: chrono::DateTime<chrono::FixedOffset> = record.get("dt").unwrap();
+            assert_eq!(fixed, sent);
+            assert_eq!(fixed.offset().fix(), sent.offset().fix());
             let offset = i64::from(sent.offset().fix().local_minus_utc());
             assert_eq!(
                 record.value("offset"),
