@@ -19,47 +19,26 @@ fn mismatch(expected: &'static str, value: &Value) -> ConversionError {
     ConversionError::new(expected, value.type_name())
 }
 
-impl FromValue for NaiveDate {
-    fn from_value(value: &Value) -> Result<Self, ConversionError> {
-        match value {
-            Value::Date(date) => NaiveDate::try_from(*date).map_err(|e| failed("DATE", value, e)),
-            other => Err(mismatch("DATE", other)),
+/// `$chrono` from the Bolt value `$variant`, through quiver-bolt's `TryFrom`.
+macro_rules! from_temporal_value {
+    ($($chrono:ty => $variant:ident, $name:literal;)*) => {$(
+        impl FromValue for $chrono {
+            fn from_value(value: &Value) -> Result<Self, ConversionError> {
+                match value {
+                    Value::$variant(v) => <$chrono>::try_from(*v).map_err(|e| failed($name, value, e)),
+                    other => Err(mismatch($name, other)),
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl FromValue for NaiveTime {
-    fn from_value(value: &Value) -> Result<Self, ConversionError> {
-        match value {
-            Value::LocalTime(time) => {
-                NaiveTime::try_from(*time).map_err(|e| failed("LOCAL TIME", value, e))
-            }
-            other => Err(mismatch("LOCAL TIME", other)),
-        }
-    }
-}
-
-impl FromValue for NaiveDateTime {
-    fn from_value(value: &Value) -> Result<Self, ConversionError> {
-        match value {
-            Value::LocalDateTime(local) => {
-                NaiveDateTime::try_from(*local).map_err(|e| failed("LOCAL DATETIME", value, e))
-            }
-            other => Err(mismatch("LOCAL DATETIME", other)),
-        }
-    }
-}
-
-/// A duration without months (chrono's `TimeDelta` has no calendar months).
-impl FromValue for TimeDelta {
-    fn from_value(value: &Value) -> Result<Self, ConversionError> {
-        match value {
-            Value::Duration(duration) => {
-                TimeDelta::try_from(*duration).map_err(|e| failed("DURATION", value, e))
-            }
-            other => Err(mismatch("DURATION", other)),
-        }
-    }
+// `TimeDelta`: a duration without months (chrono's has no calendar months).
+from_temporal_value! {
+    NaiveDate => Date, "DATE";
+    NaiveTime => LocalTime, "LOCAL TIME";
+    NaiveDateTime => LocalDateTime, "LOCAL DATETIME";
+    TimeDelta => Duration, "DURATION";
 }
 
 /// A date-time with an offset; with the `chrono-tz` feature also one in a named zone (at the

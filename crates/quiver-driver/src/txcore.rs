@@ -381,11 +381,17 @@ impl<R: Runtime> TxInner<R> {
     fn connection_failed(&mut self, error: &Error, flags: &TxFlags) {
         self.record_failure(error, flags);
         let failed = self.failed_error();
+        self.end_streams(&failed);
+    }
+
+    /// Nothing more will be read for any stream: those waiting for an answer get `failed`
+    /// (unless they already hold an error), and none has more records.
+    fn end_streams(&mut self, failed: &Error) {
         for st in &mut self.streams {
             if st.run.is_some() || st.pending.is_some() {
                 st.run = None;
                 st.pending = None;
-                st.error.get_or_insert_with(|| clone_error(&failed));
+                st.error.get_or_insert_with(|| clone_error(failed));
             }
             st.has_more = false;
         }
@@ -416,15 +422,7 @@ impl<R: Runtime> TxInner<R> {
             (Some(cause), true) => Error::Server(cause.clone()),
             _ => self.failed_error(),
         };
-        for st in &mut self.streams {
-            if st.run.is_some() || st.pending.is_some() {
-                st.run = None;
-                st.pending = None;
-                st.error.get_or_insert_with(|| clone_error(&failed));
-            }
-            st.has_more = false;
-        }
-        self.begin = None;
+        self.end_streams(&failed);
     }
 
     /// RESET the connection to READY; close it if that fails.
