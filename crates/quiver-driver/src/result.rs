@@ -293,7 +293,18 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
         if let ConnSlot::Transaction(stream) = &self.conn {
             let tx = stream.tx.clone();
             let key = stream.key;
-            let batch = tx.inner.lock().await.fetch(key, discard, &tx.flags).await;
+            // The emptied buffer goes to the inbox, to be filled and handed back.
+            let spare = if self.buffer.is_empty() {
+                std::mem::take(&mut self.buffer)
+            } else {
+                VecDeque::new()
+            };
+            let batch = tx
+                .inner
+                .lock()
+                .await
+                .fetch(key, discard, spare, &tx.flags)
+                .await;
             self.had_record |= batch.had_record;
             if self.buffer.is_empty() {
                 self.buffer = batch.records;

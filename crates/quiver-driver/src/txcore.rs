@@ -353,17 +353,29 @@ impl<R: Runtime> TxInner<R> {
     /// Read one event from the connection (without I/O if one is buffered) and file it;
     /// returns what belongs to no stream. A failure of a stream's request ends the
     /// transaction: the rest in flight is filed (all IGNORED) and the connection RESET.
+    ///
+    /// Records are only filed, so after one the records already buffered behind it are filed in
+    /// the same call: a batch's records do not each make a round through the caller's loop.
     async fn pump(&mut self, flags: &TxFlags) -> Result<Option<Event>> {
         let conn = self.conn()?;
-        let event = match conn.buffered_event() {
+        let mut event = match conn.buffered_event() {
             Some(event) => event,
             None => conn.next_event().await,
         };
-        let event = match event {
-            Ok(event) => event,
-            Err(e) => {
-                self.connection_failed(&e, flags);
-                return Err(e);
+        let event = loop {
+            match event {
+                Ok(record @ (Event::RawRecord { .. } | Event::Record { .. })) => {
+                    let _ = self.dispatch(record, flags);
+                    match self.conn.as_mut().and_then(|conn| conn.buffered_event()) {
+                        Some(next) => event = next,
+                        None => return Ok(None),
+                    }
+                }
+                Ok(event) => break event,
+                Err(e) => {
+                    self.connection_failed(&e, flags);
+                    return Err(e);
+                }
             }
         };
         match self.dispatch(event, flags) {
@@ -503,8 +515,21 @@ impl<R: Runtime> TxInner<R> {
     }
 
     /// Pick up the next batch of stream `key`, asking for it (PULL, or DISCARD when
-    /// `discard`) if it is not on its way.
-    pub(crate) async fn fetch(&mut self, key: u64, discard: bool, flags: &TxFlags) -> Batch {
+    /// `discard`) if it is not on its way. `spare` is the caller's emptied record buffer: an
+    /// empty inbox takes it, so its capacity is reused rather than the inbox growing from
+    /// nothing for every batch.
+    pub(crate) async fn fetch(
+        &mut self,
+        key: u64,
+        discard: bool,
+        spare: VecDeque<Record>,
+        flags: &TxFlags,
+    ) -> Batch {
+        if let Some(st) = self.stream_mut(key) {
+            if st.inbox.is_empty() && st.inbox.capacity() < spare.capacity() {
+                st.inbox = spare;
+            }
+        }
         loop {
             let failed = self.failure.failed;
             let last_qid = self.last_qid;
@@ -607,7 +632,7 @@ impl<R: Runtime> TxInner<R> {
                 }
                 if st.run.is_none() && st.pending.is_none() {
                     // Open on the server with nothing in flight: DISCARD the rest.
-                    match self.fetch(key, true, flags).await.outcome {
+                    match self.fetch(key, true, VecDeque::new(), flags).await.outcome {
                         BatchOutcome::Failed(e) => return Err(e),
                         BatchOutcome::More | BatchOutcome::End(_) => {}
                     }
