@@ -394,6 +394,15 @@ impl<R: Runtime> TxInner<R> {
         self.record_failure(error, flags);
         let failed = self.failed_error();
         self.end_streams(&failed);
+        // A connection that broke or timed out is closed now, as the official drivers do: the
+        // server sees the hang-up at once, and nothing in the transaction waits on it again.
+        if let Some(mut conn) = self.conn.take() {
+            if conn.is_reusable() {
+                self.conn = Some(conn);
+            } else {
+                conn.discard();
+            }
+        }
     }
 
     /// Nothing more will be read for any stream: those waiting for an answer get `failed`

@@ -844,6 +844,30 @@ fn a_silent_server_cannot_hang_a_caller_with_a_read_timeout() {
     assert_eq!(driver.pool_sizes(), (0, 0));
 }
 
+#[test]
+fn a_read_timeout_inside_a_transaction_closes_the_connection_at_once() {
+    let world =
+        World::new(|call| (call.tag == RUN && call.query() == "SLOW").then_some(Reply::Silent));
+    let config = Config::default().with_read_timeout(Some(Duration::from_millis(50)));
+    let driver = driver(&world, config);
+    block_on(async {
+        let mut session = driver.session();
+        let tx = session.begin_transaction().await?;
+        let err = tx.run("SLOW").await.map(drop).unwrap_err();
+        assert!(err.to_string().contains("read timeout"), "{err}");
+        // Closed now, while the transaction is still held: not left open until it is dropped.
+        assert_eq!(driver.pool_sizes(), (0, 0));
+        assert!(tx.run("RETURN 1").await.is_err());
+        drop(tx);
+        // The session goes on with a new connection.
+        let tx = session.begin_transaction().await?;
+        tx.run("RETURN 1").await?.consume().await?;
+        tx.commit().await
+    })
+    .unwrap();
+    assert_eq!(world.lock().unwrap().connections, 2);
+}
+
 /// Records the names and fields of every span, with the thread that created it.
 struct SpanRecorder(Arc<Mutex<Vec<(std::thread::ThreadId, String)>>>);
 

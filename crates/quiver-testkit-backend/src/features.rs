@@ -60,6 +60,9 @@ pub(crate) const FEATURES: &[&str] = &[
     // connection, and when verify_connectivity/get_server_info reuse a pooled connection.
     "Optimization:MinimalResets",
     "Optimization:PullPipelining",
+    // The server's `connection.recv_timeout_seconds` hint bounds every wait for an answer (the
+    // core's receive deadline), as the official drivers do.
+    "ConfHint:connection.recv_timeout_seconds",
 ];
 
 /// Why tests that need routing are skipped.
