@@ -3,14 +3,21 @@
 # a panic, a timeout or an allocation beyond the limits.
 #
 #   bash fuzz/run.sh SECONDS [TARGET...]     (default: 60 s, all targets)
+#   bash fuzz/run.sh --long [TARGET...]      an hour per target (3600 s)
+#   bash fuzz/run.sh --minimise [TARGET...]  no fuzzing: fold corpus/ and seeds/ into a minimal
+#                                            seeds/<target>/ (cargo fuzz cmin) to commit
 #
 # Uses the nightly toolchain if rustup has one, else stable with RUSTC_BOOTSTRAP=1.
 # New corpus entries go to fuzz/corpus/<target>/ (git-ignored); committed seeds are read from
 # fuzz/seeds/<target>/. Logs go to fuzz/logs/<target>.log.
 set -euo pipefail
 
-seconds="${1:-60}"
-shift || true
+mode=fuzz
+case "${1:-}" in
+    --long) seconds=3600; shift ;;
+    --minimise) mode=minimise; seconds=0; shift ;;
+    *) seconds="${1:-60}"; shift || true ;;
+esac
 cd "$(dirname "$0")"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -44,6 +51,23 @@ fi
 for target in "${targets[@]}"; do
     cargo "${toolchain[@]}" fuzz build "${build_flags[@]}" "$target"
 done
+
+if [ "$mode" = minimise ]; then
+    mkdir -p logs
+    for target in "${targets[@]}"; do
+        mkdir -p "corpus/$target" "seeds/$target"
+        # cmin keeps, of everything in the directory, the smallest set with the same coverage.
+        cp -n "seeds/$target"/* "corpus/$target"/ 2>/dev/null || true
+        before=$(ls "corpus/$target" | wc -l)
+        cargo "${toolchain[@]}" fuzz cmin "${build_flags[@]}" "$target" "corpus/$target" -- \
+            -rss_limit_mb=512 -max_len=65536 >"logs/$target.cmin.log" 2>&1 \
+            || { echo "!!! $target: cmin failed (see fuzz/logs/$target.cmin.log)" >&2; exit 1; }
+        rm -f "seeds/$target"/*
+        cp "corpus/$target"/* "seeds/$target"/
+        echo "=== $target: $before inputs minimised to $(ls "seeds/$target" | wc -l) in seeds/$target ===" >&2
+    done
+    exit 0
+fi
 
 mkdir -p logs
 status=0

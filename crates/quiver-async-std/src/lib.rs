@@ -30,6 +30,7 @@
 
 use std::future::Future;
 use std::io;
+use std::net::IpAddr;
 use std::time::Instant;
 
 use async_std::net::TcpStream;
@@ -84,5 +85,19 @@ impl Runtime for AsyncStdRuntime {
 
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
         async_std::task::sleep(deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// async-std's resolver (the system's, on its blocking pool).
+    fn resolve(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> impl Future<Output = io::Result<Vec<IpAddr>>> + Send {
+        use async_std::net::ToSocketAddrs;
+        let host = host.to_owned();
+        async move {
+            let addresses = (host.as_str(), port).to_socket_addrs().await?;
+            Ok(addresses.map(|address| address.ip()).collect())
+        }
     }
 }

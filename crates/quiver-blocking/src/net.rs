@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -107,6 +107,14 @@ impl Runtime for BlockingRuntime {
 
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
         Sleep(deadline)
+    }
+
+    /// The system resolver, on the calling thread (this runtime blocks anyway).
+    async fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<IpAddr>> {
+        Ok((host, port)
+            .to_socket_addrs()?
+            .map(|address| address.ip())
+            .collect())
     }
 
     fn set_io_deadline(

@@ -1,6 +1,7 @@
-//! The core driven without any network: a scripted "server" answers from byte slices. Shows the
-//! handshake, HELLO, a pipelined BEGIN + RUN + PULL + COMMIT in one write, and what happens after
-//! a FAILURE (IGNORED, then RESET).
+//! The client core against the server core, in memory: no network, no runtime. Shows the
+//! handshake (manifest v1), HELLO + LOGON, a pipelined BEGIN + RUN + PULL + COMMIT in one write,
+//! and what happens after a FAILURE: the server core itself answers IGNORED to what was
+//! pipelined behind it, and only RESET is accepted until it is sent.
 //!
 //! ```sh
 //! cargo run -p quiver-bolt --example scripted_server
@@ -8,99 +9,122 @@
 
 use std::time::Instant;
 
-use bytes::BytesMut;
-use quiver_bolt::chunk::write_chunked;
-use quiver_bolt::value::Map;
+use quiver_bolt::server::{ServerConfig, ServerConnection, ServerEvent};
+use quiver_bolt::value::{Map, Value};
 use quiver_bolt::*;
-use quiver_packstream::{encode, to_bytes};
 
-/// A server message: SUCCESS/FAILURE with a map, RECORD with a list, IGNORED with nothing.
-fn message(tag: u8, field: Option<quiver_packstream::Value>) -> Vec<u8> {
-    let mut msg = BytesMut::new();
-    encode::write_struct_header(&mut msg, tag, usize::from(field.is_some())).unwrap();
-    if let Some(field) = field {
-        msg.extend_from_slice(&to_bytes(&field).unwrap());
+/// The server application: answers each request the server core hands over (strict mode: one at
+/// a time, only those a real server would run).
+fn answer(server: &mut ServerConnection, message: ClientMessage) -> Result<(), BoltError> {
+    match message {
+        ClientMessage::Hello(hello) => {
+            println!("  server: HELLO from {:?}", hello.user_agent);
+            let mut info = Map::new();
+            info.insert("server", "Neo4j/5.26.0");
+            info.insert("connection_id", "bolt-1");
+            server.success(info)
+        }
+        ClientMessage::Run(run) if run.query.contains("1/0") => {
+            let mut failure = Failure::from_metadata(&Map::new());
+            failure.code = "Neo.ClientError.Statement.ArithmeticError".into();
+            failure.message = Some("/ by zero".into());
+            server.failure(&failure)
+        }
+        ClientMessage::Run(run) => {
+            println!("  server: RUN {:?}", run.query);
+            let mut metadata = Map::new();
+            metadata.insert("fields", Value::List(vec![Value::from("x")]));
+            server.success(metadata)
+        }
+        ClientMessage::Pull { .. } => {
+            for x in [1, 2] {
+                server.record(&[Value::Integer(x)])?;
+            }
+            server.success(Map::new())
+        }
+        ClientMessage::Commit => {
+            let mut metadata = Map::new();
+            metadata.insert("bookmark", "bm:1");
+            server.success(metadata)
+        }
+        _ => server.success(Map::new()), // LOGON, BEGIN, RESET
     }
-    let mut out = BytesMut::new();
-    write_chunked(&msg, &mut out);
-    out.to_vec()
 }
 
-fn map(entries: &[(&str, quiver_packstream::Value)]) -> quiver_packstream::Value {
-    quiver_packstream::Value::Map(entries.iter().cloned().collect())
-}
-
-fn drain(conn: &mut Connection) {
-    if let Some(bytes) = conn.poll_transmit() {
-        println!("client writes {} bytes in one write", bytes.len());
+/// Moves bytes between the two until nothing moves; in 7-byte reads, to show that any split
+/// works.
+fn exchange(client: &mut Connection, server: &mut ServerConnection) -> Result<(), BoltError> {
+    let now = Instant::now();
+    loop {
+        let mut moved = false;
+        while let Some(bytes) = client.poll_transmit() {
+            println!("client writes {} bytes in one write", bytes.len());
+            for read in bytes.chunks(7) {
+                server.handle_input(read, now)?;
+            }
+            moved = true;
+        }
+        while let Some(event) = server.poll_event() {
+            match event {
+                ServerEvent::Request(request) => answer(server, request.message?)?,
+                ServerEvent::Handled(request) => println!(
+                    "  server core: {} answered by itself: {:?}",
+                    request.raw.name().unwrap_or("?"),
+                    request.verdict
+                ),
+                other => println!("  server: {other:?}"),
+            }
+        }
+        while let Some(bytes) = server.poll_transmit() {
+            for read in bytes.chunks(7) {
+                client.handle_input(read, now)?;
+            }
+            moved = true;
+        }
+        if !moved {
+            break;
+        }
     }
-    while let Some(event) = conn.poll_event() {
-        println!("  event: {event:?}");
+    while let Some(event) = client.poll_event() {
+        println!("  client event: {event:?}");
     }
     println!(
-        "  state: {:?}, in flight: {}",
-        conn.server_state(),
-        conn.in_flight()
+        "  client sees {:?}, server is {:?}",
+        client.server_state(),
+        server.state()
     );
+    Ok(())
 }
 
 fn main() -> Result<(), BoltError> {
-    use quiver_packstream::Value as P;
     let now = Instant::now();
-    let mut conn = Connection::new(ConnectionConfig::default(), now);
-    conn.send(Request::Hello(Hello::new(AuthToken::basic(
+    let mut client = Connection::new(ConnectionConfig::default(), now);
+    let mut server = ServerConnection::new(ServerConfig::default(), now);
+    client.send(Request::Hello(Hello::new(AuthToken::basic(
         "neo4j", "secret",
     ))))?;
-    drain(&mut conn); // the handshake
-
-    conn.handle_input(&[0x00, 0x00, 0x08, 0x05], now)?; // Bolt 5.8
-    drain(&mut conn); // HELLO + LOGON
-    let mut reply = message(0x70, Some(map(&[("server", P::from("Neo4j/5.26.0"))])));
-    reply.extend(message(0x70, Some(map(&[]))));
-    conn.handle_input(&reply, now)?;
-    drain(&mut conn);
+    exchange(&mut client, &mut server)?;
 
     // A transaction, pipelined.
-    conn.send(Request::Begin(TxExtra::default()))?;
-    conn.send(Request::run("UNWIND [1, 2] AS x RETURN x", Map::new()))?;
-    conn.send(Request::pull_all())?;
-    conn.send(Request::Commit)?;
-    drain(&mut conn);
-    let mut reply = message(0x70, Some(map(&[])));
-    reply.extend(message(
-        0x70,
-        Some(map(&[("fields", P::List(vec![P::from("x")]))])),
-    ));
-    reply.extend(message(0x71, Some(P::List(vec![P::Integer(1)]))));
-    reply.extend(message(0x71, Some(P::List(vec![P::Integer(2)]))));
-    reply.extend(message(0x70, Some(map(&[]))));
-    reply.extend(message(0x70, Some(map(&[("bookmark", P::from("bm:1"))]))));
-    // Any split works: feed it in 7-byte reads.
-    for read in reply.chunks(7) {
-        conn.handle_input(read, now)?;
-    }
-    drain(&mut conn);
+    client.send(Request::Begin(TxExtra::default()))?;
+    client.send(Request::run("UNWIND [1, 2] AS x RETURN x", Map::new()))?;
+    client.send(Request::pull_all())?;
+    client.send(Request::Commit)?;
+    exchange(&mut client, &mut server)?;
 
-    // A failure: the PULL behind it is IGNORED, and only RESET is accepted until it is sent.
-    conn.send(Request::run("RETURN 1/0", Map::new()))?;
-    conn.send(Request::pull_all())?;
-    drain(&mut conn);
-    let failure = map(&[
-        ("code", P::from("Neo.ClientError.Statement.ArithmeticError")),
-        ("message", P::from("/ by zero")),
-    ]);
-    let mut reply = message(0x7F, Some(failure));
-    reply.extend(message(0x7E, None));
-    conn.handle_input(&reply, now)?;
-    drain(&mut conn);
-    println!("needs reset: {}", conn.needs_reset());
+    // A failure: the PULL behind it is IGNORED by the server core, and the client accepts only
+    // RESET until it is sent.
+    client.send(Request::run("RETURN 1/0", Map::new()))?;
+    client.send(Request::pull_all())?;
+    exchange(&mut client, &mut server)?;
+    println!("needs reset: {}", client.needs_reset());
     println!(
         "RUN now: {}",
-        conn.send(Request::run("RETURN 2", Map::new())).unwrap_err()
+        client
+            .send(Request::run("RETURN 2", Map::new()))
+            .unwrap_err()
     );
-    conn.send(Request::Reset)?;
-    drain(&mut conn);
-    conn.handle_input(&message(0x70, Some(map(&[]))), now)?;
-    drain(&mut conn);
+    client.send(Request::Reset)?;
+    exchange(&mut client, &mut server)?;
     Ok(())
 }

@@ -81,14 +81,15 @@ impl Dechunker {
                 }
                 continue; // NOOP chunk between messages
             }
-            if self.input.len() < 2 + len {
-                return Ok(None);
-            }
+            // Refused from the chunk header, without waiting for (and buffering) its bytes.
             let so_far = self.first.as_ref().map_or(0, Bytes::len) + self.assembled.len();
             if so_far + len > self.max_message_size {
                 return Err(BoltError::MessageTooLarge {
                     limit: self.max_message_size,
                 });
+            }
+            if self.input.len() < 2 + len {
+                return Ok(None);
             }
             self.input.advance(2);
             let chunk = self.input.split_to(len).freeze();

@@ -11,14 +11,14 @@ use crate::error::BoltError;
 use crate::message::{self, Response, tag};
 use crate::metadata::{self, Failure, ServerInfo};
 use crate::record::RawRecord;
-use crate::request::{Hello, Request};
+use crate::request::{ClientMessage, Hello, Request};
 use crate::value::{Map, Value, ValueContext};
 use crate::version::{self, HandshakeReply, Version};
 
 /// Identifies a request; every response event carries the id of the request it answers.
 /// Ids increase by one per [`Connection::send`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RequestId(u64);
+pub struct RequestId(pub(crate) u64);
 
 impl RequestId {
     /// The id as a number.
@@ -538,6 +538,25 @@ impl Connection {
     }
 
     fn on_success(&mut self, id: RequestId, kind: Kind, metadata: Map) -> Result<(), BoltError> {
+        // Every field read from a SUCCESS (here, in `metadata`'s readers and by drivers) has a
+        // type; a server that sends another breaks the protocol: `fields: 7` must not read as
+        // "no columns", nor `has_more: 1` as "the stream ended".
+        let (request, fields) = match kind {
+            Kind::Hello { .. } => ("HELLO", metadata::HELLO_FIELDS),
+            Kind::Run => ("RUN", metadata::RUN_FIELDS),
+            Kind::Pull { .. } => ("PULL", metadata::STREAM_FIELDS),
+            Kind::Discard { .. } => ("DISCARD", metadata::STREAM_FIELDS),
+            Kind::Begin => ("BEGIN", metadata::TX_FIELDS),
+            Kind::Commit => ("COMMIT", metadata::TX_FIELDS),
+            Kind::Route => ("ROUTE", metadata::ROUTE_FIELDS),
+            Kind::HelloLogon
+            | Kind::Logon
+            | Kind::Logoff
+            | Kind::Reset
+            | Kind::Rollback
+            | Kind::Telemetry => ("", &[][..]),
+        };
+        metadata::check_success(request, fields, &metadata)?;
         let more = metadata::has_more(&metadata);
         self.confirmed = after_success(self.confirmed, kind, more);
         match kind {
@@ -650,10 +669,11 @@ impl Connection {
             (Request::Hello(_), St::Connected) if !self.hello_sent => Ok(()),
             (Request::Hello(_), _) => invalid(self.public_projected()),
             (_, St::Connected) => invalid(ServerState::Negotiation),
-            (Request::Reset, _) => Ok(()),
-            (_, St::Failed) => invalid(ServerState::Failed),
+            // Neo4j 5.26 answers a RESET before LOGON with a FAILURE and closes the connection.
             (Request::Logon(_), St::Authentication) => Ok(()),
             (_, St::Authentication) => invalid(ServerState::Authentication),
+            (Request::Reset, _) => Ok(()),
+            (_, St::Failed) => invalid(ServerState::Failed),
             (
                 Request::Run(_)
                 | Request::Begin(_)
@@ -687,22 +707,19 @@ impl Connection {
         hello: &Hello,
         version: Version,
     ) -> Result<(), BoltError> {
-        let extra = message::hello_extra(&self.config, &hello.auth, version)?;
-        self.scratch.clear();
-        message::header(&mut self.scratch, tag::HELLO, 1)?;
-        message::write_map(&mut self.scratch, &extra, &self.ctx)?;
-        let logon_follows = version >= Version::V5_1;
-        if logon_follows {
-            write_chunked(&self.scratch, &mut self.out);
+        let messages =
+            ClientMessage::from_request(&Request::Hello(hello.clone()), &self.config, version);
+        // Encode everything before queueing anything: a failure leaves nothing half-sent.
+        let start = self.out.len();
+        for message in &messages {
             self.scratch.clear();
-            message::header(&mut self.scratch, tag::LOGON, 1)?;
-            message::write_map(
-                &mut self.scratch,
-                &message::logon_map(&hello.auth),
-                &self.ctx,
-            )?;
+            if let Err(e) = message::encode_request(&mut self.scratch, message, &self.ctx) {
+                self.out.truncate(start);
+                return Err(e);
+            }
+            write_chunked(&self.scratch, &mut self.out);
         }
-        write_chunked(&self.scratch, &mut self.out);
+        let logon_follows = messages.len() > 1;
         self.push_pending(id, Kind::Hello { logon_follows });
         if logon_follows {
             self.push_pending(id, Kind::HelloLogon);
@@ -712,65 +729,27 @@ impl Connection {
 
     /// Encodes `request` (not HELLO / GOODBYE) into `scratch`.
     fn encode(&mut self, request: &Request, version: Version) -> Result<Kind, BoltError> {
-        let buf = &mut self.scratch;
-        let ctx = &self.ctx;
-        Ok(match request {
-            Request::Logon(auth) => {
-                message::header(buf, tag::LOGON, 1)?;
-                message::write_map(buf, &message::logon_map(auth), ctx)?;
-                Kind::Logon
-            }
-            Request::Logoff => {
-                message::header(buf, tag::LOGOFF, 0)?;
-                Kind::Logoff
-            }
-            Request::Reset => {
-                message::header(buf, tag::RESET, 0)?;
-                Kind::Reset
-            }
-            Request::Run(run) => {
-                let extra = message::tx_extra(&run.extra, version)?;
-                message::write_run(buf, &run.query, &run.parameters, &extra, ctx)?;
-                Kind::Run
-            }
-            Request::Begin(extra) => {
-                let extra = message::tx_extra(extra, version)?;
-                message::header(buf, tag::BEGIN, 1)?;
-                message::write_map(buf, &extra, ctx)?;
-                Kind::Begin
-            }
-            Request::Commit => {
-                message::header(buf, tag::COMMIT, 0)?;
-                Kind::Commit
-            }
-            Request::Rollback => {
-                message::header(buf, tag::ROLLBACK, 0)?;
-                Kind::Rollback
-            }
-            Request::Pull { n, qid } => {
-                message::header(buf, tag::PULL, 1)?;
-                message::write_map(buf, &message::stream_map(*n, *qid), ctx)?;
-                Kind::Pull { all: *n == -1 }
-            }
-            Request::Discard { n, qid } => {
-                message::header(buf, tag::DISCARD, 1)?;
-                message::write_map(buf, &message::stream_map(*n, *qid), ctx)?;
-                Kind::Discard { all: *n == -1 }
-            }
-            Request::Route(route) => {
-                message::write_route(buf, route, ctx)?;
-                Kind::Route
-            }
-            Request::Telemetry(api) => {
-                message::header(buf, tag::TELEMETRY, 1)?;
-                quiver_packstream::encode::write_int(buf, *api as i64);
-                Kind::Telemetry
-            }
+        let kind = match request {
+            Request::Logon(_) => Kind::Logon,
+            Request::Logoff => Kind::Logoff,
+            Request::Reset => Kind::Reset,
+            Request::Run(_) => Kind::Run,
+            Request::Begin(_) => Kind::Begin,
+            Request::Commit => Kind::Commit,
+            Request::Rollback => Kind::Rollback,
+            Request::Pull { n, .. } => Kind::Pull { all: *n == -1 },
+            Request::Discard { n, .. } => Kind::Discard { all: *n == -1 },
+            Request::Route(_) => Kind::Route,
+            Request::Telemetry(_) => Kind::Telemetry,
             Request::Hello(_) | Request::Goodbye => {
                 return Err(BoltError::protocol(
                     "internal: HELLO/GOODBYE are encoded elsewhere",
                 ));
             }
-        })
+        };
+        for message in ClientMessage::from_request(request, &self.config, version) {
+            message::encode_request(&mut self.scratch, &message, &self.ctx)?;
+        }
+        Ok(kind)
     }
 }

@@ -18,7 +18,13 @@ use crate::version::{Version, VersionRange};
 /// * the caller: [`InvalidRequest`](Self::InvalidRequest), [`NotSupported`](Self::NotSupported),
 ///   [`Encode`](Self::Encode) — returned by [`Connection::send`](crate::Connection::send); the
 ///   connection stays usable and nothing was queued;
-/// * [`Defunct`](Self::Defunct): the connection already failed (or said GOODBYE); open a new one.
+/// * [`Defunct`](Self::Defunct): the connection already failed (or said GOODBYE); open a new one;
+/// * the server role's ([`crate::server`]): the client broke the protocol
+///   ([`ClientProtocol`](Self::ClientProtocol), [`ClientMessageTooLarge`](Self::ClientMessageTooLarge),
+///   [`ClientSpokeHttp`](Self::ClientSpokeHttp), [`NoVersionForClient`](Self::NoVersionForClient),
+///   [`ClientTimeout`](Self::ClientTimeout): fatal, the connection is closed); a request is not
+///   valid ([`InvalidClientRequest`](Self::InvalidClientRequest), per request, not fatal); the
+///   application's response does not fit ([`InvalidResponse`](Self::InvalidResponse), not fatal).
 ///
 /// The error is `Clone` so that a fatal error can be both returned and reported as
 /// [`Event::Defunct`](crate::Event::Defunct).
@@ -90,6 +96,65 @@ pub enum BoltError {
         /// The timeout that elapsed.
         after: Duration,
     },
+    /// Server role: the client broke the Bolt protocol (a bad preamble or version choice, bytes
+    /// that are not PackStream, a message that is not a structure, a message cut off by the
+    /// end of the connection); the server closes the connection.
+    #[error("the client violated the Bolt protocol: {reason}; the connection is closed")]
+    ClientProtocol {
+        /// What was wrong.
+        reason: String,
+    },
+    /// Server role: a message from the client exceeds the configured maximum size.
+    #[error(
+        "a message from the client exceeds the maximum message size of {limit} bytes \
+         (ServerConfig::max_message_size); the connection is closed"
+    )]
+    ClientMessageTooLarge {
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+    /// Server role: the client sent an HTTP request to the Bolt port.
+    #[error("the client sent HTTP to the Bolt port; the connection is closed")]
+    ClientSpokeHttp,
+    /// Server role: the client proposed no version the server offers.
+    #[error(
+        "the client proposed no Bolt version this server offers (client: {}; server: {}); \
+         the connection is closed",
+        fmt_ranges(client),
+        fmt_ranges(offered)
+    )]
+    NoVersionForClient {
+        /// What the client proposed (manifest v1: its choice).
+        client: Vec<VersionRange>,
+        /// What the server offers.
+        offered: Vec<VersionRange>,
+    },
+    /// Server role: a well-formed message is not a valid request of the negotiated version
+    /// (an unknown message, the wrong number of fields, a field of the wrong type or value).
+    /// Reported per request; what a real server does about it is the request's
+    /// [`Verdict`](crate::server::Verdict).
+    #[error("the client sent an invalid request: {reason}")]
+    InvalidClientRequest {
+        /// What is wrong, in Neo4j's words where it has some.
+        reason: String,
+    },
+    /// Server role: the client sent nothing for longer than
+    /// [`ServerConfig::recv_timeout`](crate::server::ServerConfig::recv_timeout) while the server
+    /// waited for it; the connection is closed.
+    #[error(
+        "the client sent nothing for {after:?} while the server waited for it; the connection is closed"
+    )]
+    ClientTimeout {
+        /// The timeout that elapsed.
+        after: Duration,
+    },
+    /// Server role (strict mode): the application's response does not fit (nothing to answer,
+    /// or a RECORD for a request that is not a PULL); nothing was sent.
+    #[error("the response cannot be sent: {reason}")]
+    InvalidResponse {
+        /// What is wrong.
+        reason: String,
+    },
     /// The connection is defunct (after a fatal error, a failed HELLO/LOGON, or GOODBYE).
     #[error("the connection is defunct or closed; open a new connection")]
     Defunct,
@@ -128,6 +193,8 @@ impl BoltError {
             BoltError::InvalidRequest { .. }
                 | BoltError::NotSupported { .. }
                 | BoltError::Encode(_)
+                | BoltError::InvalidClientRequest { .. }
+                | BoltError::InvalidResponse { .. }
         )
     }
 }

@@ -1,5 +1,5 @@
-//! The Neo4j Bolt protocol (4.4, 5.0–5.8, 6.0) as a sans-IO state machine: bytes and time go
-//! in, bytes, events and deadlines come out.
+//! The Neo4j Bolt protocol (4.4, 5.0–5.8, 6.0) as a sans-IO state machine, client and server
+//! side: bytes and time go in, bytes, events and deadlines come out.
 //!
 //! [`Connection`] is the client side of one Bolt connection. It does no I/O: no sockets, no
 //! clock reads, no threads, no runtime. A driver (tokio, smol, blocking …) moves the bytes and
@@ -25,6 +25,11 @@
 //!
 //! Values (nodes, temporal types, vectors …) are in [`value`], encoded and decoded per
 //! negotiated version.
+//!
+//! [`server::ServerConnection`] is the other side: the server role, for stub servers, simulated
+//! clusters and tests (see [The server role](#the-server-role)). Both roles share the codec, the
+//! chunking and the message types ([`ClientMessage`] is what the client writes and the server
+//! reads).
 //!
 //! # What it does not do
 //! Sockets, TLS, DNS, pools, routing tables' lifetimes, retries, sessions: that is the driver's
@@ -125,6 +130,51 @@
 //! answers IGNORED to everything queued behind it until a RESET; [`Connection::needs_reset`]
 //! says so and `send` refuses anything but RESET (and GOODBYE) meanwhile.
 //!
+//! # The server role
+//! [`server::ServerConnection`] accepts the preamble and the version proposals (classic and
+//! manifest v1, from the ranges of [`server::ServerConfig::versions`]), decodes every request of
+//! Bolt 4.4–6.0 into a [`ClientMessage`] — keeping the message as sent
+//! ([`server::RawMessage`]) — encodes SUCCESS, RECORD, FAILURE (with the 5.7+ GQL fields) and
+//! IGNORED, and tracks the server state. In [`server::ServerMode::Strict`] (the default) it
+//! answers by itself what Neo4j 5.26 answers without running anything (IGNORED after a failure,
+//! FAILURE and a close for a request the state forbids, …); in
+//! [`server::ServerMode::Manual`] every request goes to the application with the
+//! [`server::Verdict`] a real server would give it. Same driving loop as the client: bytes in,
+//! then `poll_transmit`, `poll_event`, `poll_timeout`.
+//!
+//! A client and a server in memory:
+//!
+//! ```
+//! use std::time::Instant;
+//! use quiver_bolt::server::{ServerConfig, ServerConnection, ServerEvent};
+//! use quiver_bolt::value::Map;
+//! use quiver_bolt::*;
+//!
+//! let now = Instant::now();
+//! let mut client = Connection::new(ConnectionConfig::default(), now);
+//! let mut server = ServerConnection::new(ServerConfig::default(), now);
+//! client.send(Request::Hello(Hello::new(AuthToken::basic("neo4j", "secret"))))?;
+//! // Three round trips: the preamble, the manifest choice with HELLO + LOGON, the answers.
+//! for _ in 0..3 {
+//!     while let Some(bytes) = client.poll_transmit() {
+//!         server.handle_input(&bytes, now)?;
+//!     }
+//!     while let Some(event) = server.poll_event() {
+//!         if let ServerEvent::Request(request) = event {
+//!             println!("the client sent {:?}", request.message);
+//!             server.success(Map::new())?; // HELLO, then LOGON
+//!         }
+//!     }
+//!     while let Some(bytes) = server.poll_transmit() {
+//!         client.handle_input(&bytes, now)?;
+//!     }
+//! }
+//! assert!(matches!(client.poll_event(), Some(Event::Success { .. })));
+//! assert!(matches!(client.poll_event(), Some(Event::Ready { version: Version::V6_0, .. })));
+//! assert_eq!(server.state(), ServerState::Ready);
+//! # Ok::<(), BoltError>(())
+//! ```
+//!
 //! # Errors
 //! [`BoltError`] says who is to blame; fatal errors (the server's or the network's) make the
 //! connection defunct and are sticky. See its documentation.
@@ -165,13 +215,17 @@ mod message;
 pub mod metadata;
 mod record;
 mod request;
+pub mod server;
 pub mod value;
 mod version;
 
 pub use config::{BoltAgent, ConnectionConfig, NotificationFilter};
 pub use connection::{Connection, Event, RequestId, ServerState};
 pub use error::BoltError;
-pub use metadata::{Failure, Role, RoutingTable, ServerInfo};
+pub use metadata::{Failure, Role, RoutingTable, RoutingTableError, ServerInfo};
 pub use record::RawRecord;
-pub use request::{AccessMode, AuthToken, Hello, Request, Route, Run, TelemetryApi, TxExtra};
+pub use request::{
+    AccessMode, AuthToken, ClientMessage, Hello, HelloMessage, Request, Route, Run, TelemetryApi,
+    TxExtra,
+};
 pub use version::{MAGIC, Version, VersionRange};

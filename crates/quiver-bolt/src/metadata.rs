@@ -3,9 +3,16 @@
 //!
 //! The functions return `None` when a field is absent or has an unexpected type; they never
 //! panic. The raw [`Map`] stays available for anything not covered here.
+//!
+//! A [`Connection`](crate::Connection) checks the type of every field read here before it reports
+//! a SUCCESS: a field of the wrong type (`fields: 7`, `has_more: "yes"`, `hints: []`) is a
+//! [`BoltError::Protocol`] that makes the connection defunct, never
+//! read as if the field were absent. So on events from a `Connection`, `None` means absent (or
+//! `null`, which is taken as absent).
 
 use std::time::Duration;
 
+use crate::error::BoltError;
 use crate::value::{Map, PackStr, Value};
 use crate::version::Version;
 
@@ -122,6 +129,136 @@ pub fn connection_id(metadata: &Map) -> Option<&str> {
 /// HELLO's `hints`.
 pub fn hints(metadata: &Map) -> Option<&Map> {
     get_map(metadata, "hints")
+}
+
+/// The type Bolt gives a SUCCESS metadata field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldType {
+    Str,
+    Int,
+    Bool,
+    Map,
+    /// A list of strings (`fields`, `patch_bolt`).
+    StrList,
+    /// A list of maps (`notifications`, `statuses`).
+    MapList,
+    /// `stats`: a map of integer counters and boolean flags.
+    Stats,
+    /// HELLO's `hints`: a map whose known keys have their types.
+    Hints,
+}
+
+impl FieldType {
+    fn describe(self) -> &'static str {
+        match self {
+            FieldType::Str => "a string",
+            FieldType::Int => "an integer",
+            FieldType::Bool => "a boolean",
+            FieldType::Map => "a map",
+            FieldType::StrList => "a list of strings",
+            FieldType::MapList => "a list of maps",
+            FieldType::Stats => "a map of integers and booleans",
+            FieldType::Hints => {
+                "a map (with connection.recv_timeout_seconds an integer, \
+                                 telemetry.enabled and ssr.enabled booleans)"
+            }
+        }
+    }
+
+    fn admits(self, value: &Value) -> bool {
+        match (self, value) {
+            (FieldType::Str, Value::String(_))
+            | (FieldType::Int, Value::Integer(_))
+            | (FieldType::Bool, Value::Boolean(_))
+            | (FieldType::Map, Value::Map(_)) => true,
+            (FieldType::StrList, Value::List(items)) => {
+                items.iter().all(|v| matches!(v, Value::String(_)))
+            }
+            (FieldType::MapList, Value::List(items)) => {
+                items.iter().all(|v| matches!(v, Value::Map(_)))
+            }
+            (FieldType::Stats, Value::Map(stats)) => stats
+                .iter()
+                .all(|(_, v)| matches!(v, Value::Integer(_) | Value::Boolean(_))),
+            (FieldType::Hints, Value::Map(hints)) => [
+                ("connection.recv_timeout_seconds", FieldType::Int),
+                ("telemetry.enabled", FieldType::Bool),
+                ("ssr.enabled", FieldType::Bool),
+            ]
+            .iter()
+            .all(|(key, ty)| hints.get(key).is_none_or(|v| ty.admits(v))),
+            _ => false,
+        }
+    }
+}
+
+/// The fields of HELLO's SUCCESS that are read (by [`ServerInfo`]).
+pub(crate) const HELLO_FIELDS: &[(&str, FieldType)] = &[
+    ("server", FieldType::Str),
+    ("connection_id", FieldType::Str),
+    ("hints", FieldType::Hints),
+    ("patch_bolt", FieldType::StrList),
+];
+
+/// The fields of RUN's SUCCESS.
+pub(crate) const RUN_FIELDS: &[(&str, FieldType)] = &[
+    ("fields", FieldType::StrList),
+    ("t_first", FieldType::Int),
+    ("qid", FieldType::Int),
+    ("db", FieldType::Str),
+];
+
+/// The fields of PULL's and DISCARD's SUCCESS (`has_more`, or the end of the stream).
+pub(crate) const STREAM_FIELDS: &[(&str, FieldType)] = &[
+    ("has_more", FieldType::Bool),
+    ("bookmark", FieldType::Str),
+    ("db", FieldType::Str),
+    ("type", FieldType::Str),
+    ("t_last", FieldType::Int),
+    ("stats", FieldType::Stats),
+    ("notifications", FieldType::MapList),
+    ("statuses", FieldType::MapList),
+    ("plan", FieldType::Map),
+    ("profile", FieldType::Map),
+];
+
+/// The fields of BEGIN's and COMMIT's SUCCESS.
+pub(crate) const TX_FIELDS: &[(&str, FieldType)] =
+    &[("bookmark", FieldType::Str), ("db", FieldType::Str)];
+
+/// The field of ROUTE's SUCCESS (its inside is checked by [`routing_table`]).
+pub(crate) const ROUTE_FIELDS: &[(&str, FieldType)] = &[("rt", FieldType::Map)];
+
+/// Checks that each of `fields` present in `metadata` (the SUCCESS of `request`) has its Bolt
+/// type; `null` counts as absent. The error names the request, the field, what came and what
+/// was expected.
+pub(crate) fn check_success(
+    request: &str,
+    fields: &[(&str, FieldType)],
+    metadata: &Map,
+) -> Result<(), BoltError> {
+    for (key, ty) in fields {
+        match metadata.get(key) {
+            None | Some(Value::Null) => {}
+            Some(value) if ty.admits(value) => {}
+            Some(value) => {
+                let mut shown = format!("{value:?}");
+                if shown.len() > 80 {
+                    let cut = (0..=77)
+                        .rev()
+                        .find(|i| shown.is_char_boundary(*i))
+                        .unwrap_or(0);
+                    shown.truncate(cut);
+                    shown.push_str("...");
+                }
+                return Err(BoltError::protocol(format!(
+                    "the SUCCESS of {request} has `{key}` = {shown}, but Bolt defines it as {}",
+                    ty.describe()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What the server told about itself in HELLO's SUCCESS.
@@ -245,45 +382,236 @@ pub enum Role {
     Write,
 }
 
-/// ROUTE's answer (`rt`).
+/// The most addresses one ROUTE reply may list (all roles together). Real clusters have a
+/// handful of members; a reply listing more is treated as hostile, so a driver never keeps (or
+/// opens pools for) an unbounded number of servers.
+pub const MAX_ROUTING_TABLE_ADDRESSES: usize = 1024;
+
+/// ROUTE's answer (`rt`), checked by [`routing_table`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoutingTable {
-    /// `ttl` in seconds.
-    pub ttl: i64,
+    /// `ttl`: how long the table may be used (never negative).
+    pub ttl: Duration,
     /// `db`: the database the table is for (4.4+).
     pub db: Option<String>,
-    /// `(role, addresses)` groups in server order.
+    /// `(role, addresses)` groups in server order; servers of unknown roles are left out (as the
+    /// official drivers do), and the addresses are `host:port` strings as sent.
     pub servers: Vec<(Role, Vec<String>)>,
 }
 
-/// Reads ROUTE's SUCCESS metadata (`{rt: {ttl, db, servers: [{addresses, role}]}}`); `None` if it
-/// is malformed. Unknown roles are skipped.
-pub fn routing_table(metadata: &Map) -> Option<RoutingTable> {
-    let rt = get_map(metadata, "rt")?;
-    let ttl = get_int(rt, "ttl")?;
-    let mut servers = Vec::new();
-    for server in get_list(rt, "servers")? {
-        let Value::Map(server) = server else {
-            return None;
-        };
-        let role = match get_str(server, "role")? {
-            "ROUTE" => Role::Route,
-            "READ" => Role::Read,
-            "WRITE" => Role::Write,
-            _ => continue,
-        };
-        let addresses = get_list(server, "addresses")?
-            .iter()
-            .map(|a| match a {
-                Value::String(s) => Some(s.as_str().to_owned()),
-                _ => None,
-            })
-            .collect::<Option<Vec<_>>>()?;
-        servers.push((role, addresses));
+/// Why a ROUTE reply is not a usable routing table: the router that sent it is broken (or
+/// hostile), and a driver should try the next one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RoutingTableError {
+    /// A field the reply must have is missing.
+    #[error("the routing table has no `{0}`")]
+    Missing(&'static str),
+    /// A field has the wrong type.
+    #[error("the routing table's `{field}` is not {expected}")]
+    WrongType {
+        /// The field, e.g. `servers[2].addresses`.
+        field: String,
+        /// What it should be, e.g. `a list of strings`.
+        expected: &'static str,
+    },
+    /// `ttl` is negative.
+    #[error("the routing table's ttl is negative ({0} s)")]
+    NegativeTtl(i64),
+    /// More than [`MAX_ROUTING_TABLE_ADDRESSES`] addresses.
+    #[error(
+        "the routing table lists more than {max} addresses (at least {count}); refused as hostile"
+    )]
+    TooManyAddresses {
+        /// How many were counted before giving up.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Reads ROUTE's SUCCESS metadata (`{rt: {ttl, db, servers: [{addresses, role}]}}`). Servers of
+/// unknown roles are skipped; anything else malformed (a missing or mistyped field, a negative
+/// ttl, more than [`MAX_ROUTING_TABLE_ADDRESSES`] addresses) is an error. Whether the table has
+/// routers and readers is the caller's concern.
+pub fn routing_table(metadata: &Map) -> Result<RoutingTable, RoutingTableError> {
+    let rt = match metadata.get("rt") {
+        Some(Value::Map(rt)) => rt,
+        Some(_) => return Err(wrong_type("rt", "a map")),
+        None => return Err(RoutingTableError::Missing("rt")),
+    };
+    let ttl = match rt.get("ttl") {
+        Some(Value::Integer(ttl)) => *ttl,
+        Some(_) => return Err(wrong_type("ttl", "an integer")),
+        None => return Err(RoutingTableError::Missing("ttl")),
+    };
+    if ttl < 0 {
+        return Err(RoutingTableError::NegativeTtl(ttl));
     }
-    Some(RoutingTable {
-        ttl,
-        db: get_str(rt, "db").map(str::to_owned),
-        servers,
+    let db = match rt.get("db") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(db)) => Some(db.as_str().to_owned()),
+        Some(_) => return Err(wrong_type("db", "a string")),
+    };
+    let servers = match rt.get("servers") {
+        Some(Value::List(servers)) => servers,
+        Some(_) => return Err(wrong_type("servers", "a list")),
+        None => return Err(RoutingTableError::Missing("servers")),
+    };
+    let mut groups = Vec::new();
+    let mut count = 0usize;
+    for (index, server) in servers.iter().enumerate() {
+        let Value::Map(server) = server else {
+            return Err(wrong_type(&format!("servers[{index}]"), "a map"));
+        };
+        let role = match server.get("role") {
+            Some(Value::String(role)) => match role.as_str() {
+                "ROUTE" => Some(Role::Route),
+                "READ" => Some(Role::Read),
+                "WRITE" => Some(Role::Write),
+                _ => None,
+            },
+            Some(_) => return Err(wrong_type(&format!("servers[{index}].role"), "a string")),
+            None => return Err(RoutingTableError::Missing("servers[].role")),
+        };
+        let addresses = match server.get("addresses") {
+            Some(Value::List(addresses)) => addresses,
+            Some(_) => {
+                return Err(wrong_type(&format!("servers[{index}].addresses"), "a list"));
+            }
+            None => return Err(RoutingTableError::Missing("servers[].addresses")),
+        };
+        count = count.saturating_add(addresses.len());
+        if count > MAX_ROUTING_TABLE_ADDRESSES {
+            return Err(RoutingTableError::TooManyAddresses {
+                count,
+                max: MAX_ROUTING_TABLE_ADDRESSES,
+            });
+        }
+        let addresses = addresses
+            .iter()
+            .map(|address| match address {
+                Value::String(address) => Ok(address.as_str().to_owned()),
+                _ => Err(wrong_type(
+                    &format!("servers[{index}].addresses"),
+                    "a list of strings",
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(role) = role {
+            groups.push((role, addresses));
+        }
+    }
+    Ok(RoutingTable {
+        ttl: Duration::from_secs(ttl.unsigned_abs()),
+        db,
+        servers: groups,
     })
+}
+
+fn wrong_type(field: &str, expected: &'static str) -> RoutingTableError {
+    RoutingTableError::WrongType {
+        field: field.to_owned(),
+        expected,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Value {
+        Value::String(s.into())
+    }
+
+    fn server(role: &str, addresses: &[&str]) -> Value {
+        let mut map = Map::new();
+        map.insert("role", text(role));
+        map.insert(
+            "addresses",
+            Value::List(addresses.iter().map(|a| text(a)).collect()),
+        );
+        Value::Map(map)
+    }
+
+    fn reply(ttl: Value, servers: Vec<Value>) -> Map {
+        let mut rt = Map::new();
+        rt.insert("ttl", ttl);
+        rt.insert("db", text("neo4j"));
+        rt.insert("servers", Value::List(servers));
+        let mut metadata = Map::new();
+        metadata.insert("rt", Value::Map(rt));
+        metadata
+    }
+
+    #[test]
+    fn a_well_formed_reply_is_read_and_unknown_roles_are_skipped() {
+        let table = routing_table(&reply(
+            Value::Integer(300),
+            vec![
+                server("ROUTE", &["a:1"]),
+                server("LEADER", &["x:1"]),
+                server("READ", &["b:1", "c:1"]),
+                server("WRITE", &["a:1"]),
+            ],
+        ))
+        .unwrap();
+        assert_eq!(table.ttl, Duration::from_secs(300));
+        assert_eq!(table.db.as_deref(), Some("neo4j"));
+        assert_eq!(
+            table.servers,
+            vec![
+                (Role::Route, vec!["a:1".to_owned()]),
+                (Role::Read, vec!["b:1".to_owned(), "c:1".to_owned()]),
+                (Role::Write, vec!["a:1".to_owned()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn hostile_replies_are_typed_errors() {
+        assert_eq!(
+            routing_table(&reply(Value::Integer(-1), vec![server("ROUTE", &["a:1"])])),
+            Err(RoutingTableError::NegativeTtl(-1))
+        );
+        assert!(matches!(
+            routing_table(&reply(text("300"), vec![])),
+            Err(RoutingTableError::WrongType { .. })
+        ));
+        let many: Vec<String> = (0..10_000).map(|i| format!("h{i}:7687")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(matches!(
+            routing_table(&reply(Value::Integer(1), vec![server("READ", &many)])),
+            Err(RoutingTableError::TooManyAddresses {
+                max: MAX_ROUTING_TABLE_ADDRESSES,
+                ..
+            })
+        ));
+        let mut no_servers = reply(Value::Integer(1), vec![]);
+        if let Some(Value::Map(rt)) = no_servers.get_mut("rt") {
+            rt.remove("servers");
+        }
+        assert_eq!(
+            routing_table(&no_servers),
+            Err(RoutingTableError::Missing("servers"))
+        );
+        let mut no_role = Map::new();
+        no_role.insert("addresses", Value::List(vec![]));
+        assert_eq!(
+            routing_table(&reply(Value::Integer(1), vec![Value::Map(no_role)])),
+            Err(RoutingTableError::Missing("servers[].role"))
+        );
+        assert!(matches!(
+            routing_table(&reply(
+                Value::Integer(1),
+                vec![Value::Map({
+                    let mut m = Map::new();
+                    m.insert("role", text("READ"));
+                    m.insert("addresses", Value::List(vec![Value::Integer(7)]));
+                    m
+                })]
+            )),
+            Err(RoutingTableError::WrongType { .. })
+        ));
+    }
 }

@@ -1,9 +1,11 @@
-//! Requests a client sends.
+//! Requests: what the client role sends ([`Request`]) and what travels on the wire, one Bolt
+//! message at a time ([`ClientMessage`], what the server role reads).
 
 use std::time::Duration;
 
-use crate::config::NotificationFilter;
+use crate::config::{BoltAgent, ConnectionConfig, NotificationFilter};
 use crate::value::Map;
+use crate::version::Version;
 
 /// A request to the server. Pass it to [`Connection::send`](crate::Connection::send).
 #[derive(Debug, Clone, PartialEq)]
@@ -92,7 +94,7 @@ impl Request {
     }
 }
 
-/// HELLO's content that is not in the [`ConnectionConfig`](crate::ConnectionConfig).
+/// HELLO's content that is not in the [`ConnectionConfig`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hello {
     /// The credentials.
@@ -293,4 +295,165 @@ pub enum TelemetryApi {
     AutoCommit = 2,
     /// `3`: the driver-level `execute_query`.
     DriverLevel = 3,
+}
+
+/// One request message as it travels between client and server: what the client role writes
+/// for a [`Request`] and what the server role ([`crate::server`]) decodes.
+///
+/// It differs from [`Request`] only where the client API bundles several things: a
+/// [`Request::Hello`] becomes a [`ClientMessage::Hello`] carrying everything the HELLO message
+/// holds (user agent, routing context, bolt agent … from the [`ConnectionConfig`]), followed on
+/// Bolt 5.1+ by a separate [`ClientMessage::Logon`] ([`ClientMessage::from_request`] does this).
+/// Every other variant holds the same payload as its [`Request`] twin.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ClientMessage {
+    /// HELLO (`01`).
+    Hello(HelloMessage),
+    /// LOGON (`6A`, 5.1+).
+    Logon(AuthToken),
+    /// LOGOFF (`6B`, 5.1+).
+    Logoff,
+    /// GOODBYE (`02`): the client is closing the connection; no response.
+    Goodbye,
+    /// RESET (`0F`).
+    Reset,
+    /// RUN (`10`).
+    Run(Run),
+    /// BEGIN (`11`).
+    Begin(TxExtra),
+    /// COMMIT (`12`).
+    Commit,
+    /// ROLLBACK (`13`).
+    Rollback,
+    /// DISCARD (`2F`): `n` records (−1 = all) of stream `qid` (−1 = the last one).
+    Discard {
+        /// How many records (−1 = all).
+        n: i64,
+        /// Which stream (−1 = the last one opened).
+        qid: i64,
+    },
+    /// PULL (`3F`): `n` records (−1 = all) of stream `qid` (−1 = the last one).
+    Pull {
+        /// How many records (−1 = all).
+        n: i64,
+        /// Which stream (−1 = the last one opened).
+        qid: i64,
+    },
+    /// ROUTE (`66`).
+    Route(Route),
+    /// TELEMETRY (`54`, 5.4+).
+    Telemetry(TelemetryApi),
+}
+
+impl ClientMessage {
+    /// The Bolt name of the message, e.g. `"RUN"`.
+    pub fn name(&self) -> &'static str {
+        crate::message::request_name(self.tag()).unwrap_or("?")
+    }
+
+    /// The message's tag byte, e.g. `0x10` for RUN.
+    pub fn tag(&self) -> u8 {
+        use crate::message::tag;
+        match self {
+            ClientMessage::Hello(_) => tag::HELLO,
+            ClientMessage::Logon(_) => tag::LOGON,
+            ClientMessage::Logoff => tag::LOGOFF,
+            ClientMessage::Goodbye => tag::GOODBYE,
+            ClientMessage::Reset => tag::RESET,
+            ClientMessage::Run(_) => tag::RUN,
+            ClientMessage::Begin(_) => tag::BEGIN,
+            ClientMessage::Commit => tag::COMMIT,
+            ClientMessage::Rollback => tag::ROLLBACK,
+            ClientMessage::Discard { .. } => tag::DISCARD,
+            ClientMessage::Pull { .. } => tag::PULL,
+            ClientMessage::Route(_) => tag::ROUTE,
+            ClientMessage::Telemetry(_) => tag::TELEMETRY,
+        }
+    }
+
+    /// Appends the message's PackStream bytes (unchunked) for the Bolt version of `ctx`, as the
+    /// client role writes it. Fails for options the version cannot carry (e.g. notification
+    /// filters before 5.2) and values that cannot be sent.
+    pub fn encode(
+        &self,
+        ctx: &crate::value::ValueContext,
+        out: &mut impl bytes::BufMut,
+    ) -> Result<(), crate::BoltError> {
+        crate::message::encode_request(out, self, ctx)
+    }
+
+    /// The messages a [`Connection`](crate::Connection) with `config` writes for `request` on
+    /// `version`: one, or HELLO + LOGON for [`Request::Hello`] on Bolt 5.1+. (Options the
+    /// version cannot carry, e.g. notification filters before 5.2, are refused when the
+    /// message is encoded.)
+    pub fn from_request(
+        request: &Request,
+        config: &ConnectionConfig,
+        version: Version,
+    ) -> Vec<ClientMessage> {
+        vec![match request {
+            Request::Hello(hello) => {
+                let message = ClientMessage::Hello(HelloMessage {
+                    user_agent: config.user_agent.clone(),
+                    auth: (version < Version::V5_1).then(|| hello.auth.clone()),
+                    routing: config.routing.clone(),
+                    patch_bolt: if version == Version::V4_4 && config.utc_patch {
+                        vec!["utc".to_owned()]
+                    } else {
+                        Vec::new()
+                    },
+                    notifications: config.notifications.clone(),
+                    bolt_agent: (version >= Version::V5_3).then(|| config.bolt_agent.clone()),
+                });
+                if version >= Version::V5_1 {
+                    return vec![message, ClientMessage::Logon(hello.auth.clone())];
+                }
+                message
+            }
+            Request::Logon(auth) => ClientMessage::Logon(auth.clone()),
+            Request::Logoff => ClientMessage::Logoff,
+            Request::Goodbye => ClientMessage::Goodbye,
+            Request::Reset => ClientMessage::Reset,
+            Request::Run(run) => ClientMessage::Run(run.clone()),
+            Request::Begin(extra) => ClientMessage::Begin(extra.clone()),
+            Request::Commit => ClientMessage::Commit,
+            Request::Rollback => ClientMessage::Rollback,
+            Request::Discard { n, qid } => ClientMessage::Discard { n: *n, qid: *qid },
+            Request::Pull { n, qid } => ClientMessage::Pull { n: *n, qid: *qid },
+            Request::Route(route) => ClientMessage::Route(route.clone()),
+            Request::Telemetry(api) => ClientMessage::Telemetry(*api),
+        }]
+    }
+}
+
+/// Everything a HELLO message carries. Empty / `None` fields are not sent.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HelloMessage {
+    /// `user_agent`, e.g. `"quiver/0.1.0"` (mandatory).
+    pub user_agent: String,
+    /// The credentials: inside HELLO on Bolt 4.4/5.0 only (LOGON carries them on 5.1+, and a
+    /// server ignores them in a 5.1+ HELLO).
+    pub auth: Option<AuthToken>,
+    /// `routing`: the routing context (`None`: a direct connection).
+    pub routing: Option<Map>,
+    /// `patch_bolt` (Bolt 4.4): e.g. `["utc"]`.
+    pub patch_bolt: Vec<String>,
+    /// Connection-wide notification filters (Bolt 5.2+).
+    pub notifications: NotificationFilter,
+    /// `bolt_agent` (Bolt 5.3+, where it is mandatory).
+    pub bolt_agent: Option<BoltAgent>,
+}
+
+impl TelemetryApi {
+    /// The API for its wire number (`0`–`3`).
+    pub fn from_number(number: i64) -> Option<TelemetryApi> {
+        Some(match number {
+            0 => TelemetryApi::ManagedTransaction,
+            1 => TelemetryApi::UnmanagedTransaction,
+            2 => TelemetryApi::AutoCommit,
+            3 => TelemetryApi::DriverLevel,
+            _ => return None,
+        })
+    }
 }

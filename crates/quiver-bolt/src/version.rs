@@ -39,6 +39,21 @@ impl Version {
     /// Bolt 6.0 (vectors).
     pub const V6_0: Version = Version::new(6, 0);
 
+    /// Every version this crate speaks, oldest first.
+    pub const SUPPORTED: [Version; 11] = [
+        Version::V4_4,
+        Version::V5_0,
+        Version::V5_1,
+        Version::V5_2,
+        Version::V5_3,
+        Version::V5_4,
+        Version::V5_5,
+        Version::V5_6,
+        Version::V5_7,
+        Version::V5_8,
+        Version::V6_0,
+    ];
+
     /// A version from its parts.
     pub const fn new(major: u8, minor: u8) -> Self {
         Version { major, minor }
@@ -238,6 +253,98 @@ pub(crate) fn parse_reply(
     Ok(Some(HandshakeReply::Chosen(version)))
 }
 
+/// What the client's preamble proposes (server side of the handshake).
+#[derive(Debug)]
+pub(crate) struct Proposals {
+    /// The four slots as version ranges (empty slots and the manifest marker left out).
+    pub(crate) ranges: Vec<VersionRange>,
+    /// Whether a slot asks for the manifest v1 negotiation.
+    pub(crate) manifest: bool,
+}
+
+/// The methods an HTTP request may start with (someone pointed a browser or an HTTP client at
+/// the Bolt port).
+const HTTP_STARTS: [&[u8; 4]; 10] = [
+    b"GET ", b"POST", b"PUT ", b"HEAD", b"OPTI", b"DELE", b"PATC", b"CONN", b"TRAC", b"HTTP",
+];
+
+/// Parses the client's 20-byte preamble: magic and four proposals. `Ok(None)`: more bytes
+/// needed.
+pub(crate) fn parse_proposals(input: &[u8]) -> Result<Option<Proposals>, BoltError> {
+    if let Some(head) = input.get(..4) {
+        if HTTP_STARTS.iter().any(|start| &start[..] == head) {
+            return Err(BoltError::ClientSpokeHttp);
+        }
+        if head != MAGIC {
+            return Err(BoltError::ClientProtocol {
+                reason: format!(
+                    "the connection starts with {:02X} {:02X} {:02X} {:02X}, not the Bolt magic \
+                     60 60 B0 17",
+                    head[0], head[1], head[2], head[3]
+                ),
+            });
+        }
+    }
+    let Some(slots) = input.get(4..20) else {
+        return Ok(None);
+    };
+    let mut proposals = Proposals {
+        ranges: Vec::new(),
+        manifest: false,
+    };
+    for slot in slots.chunks_exact(4) {
+        let slot = [slot[0], slot[1], slot[2], slot[3]];
+        if slot == MANIFEST_V1 {
+            proposals.manifest = true;
+        } else if slot != [0; 4] {
+            proposals.ranges.push(VersionRange::from_bytes(slot));
+        }
+    }
+    Ok(Some(proposals))
+}
+
+/// The server's manifest v1 reply: the marker, the version ranges it offers, its capabilities
+/// (none are defined).
+pub(crate) fn manifest_reply(offered: &[VersionRange], out: &mut impl BufMut) {
+    out.put_slice(&MANIFEST_V1);
+    write_varint(offered.len() as u64, out);
+    for range in offered {
+        out.put_slice(&range.to_bytes());
+    }
+    write_varint(0, out);
+}
+
+/// The client's answer to a manifest: its choice (`None`: it found no common version) and how
+/// many bytes that took (the version and the capability varint). `Ok(None)`: more bytes needed.
+pub(crate) fn parse_manifest_choice(
+    input: &[u8],
+) -> Result<Option<(Option<Version>, usize)>, BoltError> {
+    let Some(choice) = input.get(..4) else {
+        return Ok(None);
+    };
+    let choice = [choice[0], choice[1], choice[2], choice[3]];
+    let Some((_capabilities, used)) =
+        read_varint(&input[4..]).map_err(|_| BoltError::ClientProtocol {
+            reason: "the capability varint after the manifest choice is longer than 10 bytes"
+                .to_owned(),
+        })?
+    else {
+        return Ok(None);
+    };
+    if choice == [0; 4] {
+        return Ok(Some((None, 4 + used)));
+    }
+    if choice[0] != 0 || choice[1] != 0 {
+        return Err(BoltError::ClientProtocol {
+            reason: format!(
+                "the manifest choice {:02X} {:02X} {:02X} {:02X} is not a single version",
+                choice[0], choice[1], choice[2], choice[3]
+            ),
+        });
+    }
+    Ok(Some((Some(Version::new(choice[3], choice[2])), 4 + used)))
+}
+
 /// Picks the newest version that both we offered (and support) and the server listed.
 pub(crate) fn choose(offered: &[VersionRange], server: &[VersionRange]) -> Option<Version> {
     let mut best: Option<Version> = None;
@@ -303,6 +410,15 @@ mod tests {
             assert_eq!(read_varint(&buf[..buf.len() - 1]).unwrap(), None);
         }
         assert!(read_varint(&[0xFF; 11]).is_err());
+    }
+
+    #[test]
+    fn the_supported_list_is_what_is_supported() {
+        let all: Vec<Version> = (0..=9)
+            .flat_map(|major| (0..=9).map(move |minor| Version::new(major, minor)))
+            .filter(|v| v.is_supported())
+            .collect();
+        assert_eq!(all, Version::SUPPORTED);
     }
 
     #[test]

@@ -242,6 +242,15 @@ fn requests_the_server_would_refuse_are_typed_errors() {
         conn.poll_transmit().is_none(),
         "nothing queued by refused requests"
     );
+    // After LOGOFF only LOGON: Neo4j 5.26 answers a RESET there with a FAILURE and closes.
+    let (mut logged_off, _) = connected(Version::V5_8);
+    logged_off.send(Request::Logoff).unwrap();
+    assert_eq!(
+        invalid(logged_off.send(Request::Reset)),
+        (ServerState::Authentication, "RESET")
+    );
+    logged_off.send(Request::Logon(AuthToken::none())).unwrap();
+    logged_off.send(Request::Reset).unwrap();
 
     conn.send(Request::Begin(TxExtra::default())).unwrap();
     assert_eq!(
@@ -560,14 +569,17 @@ fn success_metadata_readers() {
             {"addresses": ["e:1"], "role": "FUTURE"}]}}"#,
     ));
     let table = metadata::routing_table(&rt).unwrap();
-    assert_eq!(table.ttl, 300);
+    assert_eq!(table.ttl, Duration::from_secs(300));
     assert_eq!(table.db.as_deref(), Some("neo4j"));
     assert_eq!(table.servers.len(), 3, "unknown roles skipped");
     assert_eq!(
         table.servers[1],
         (Role::Read, vec!["b:1".to_owned(), "c:1".to_owned()])
     );
-    assert!(metadata::routing_table(&Map::new()).is_none());
+    assert_eq!(
+        metadata::routing_table(&Map::new()),
+        Err(RoutingTableError::Missing("rt"))
+    );
 
     let f = support::vmap(&support::literal::parse(
         r#"{"neo4j_code": "Neo.ClientError.Statement.SyntaxError", "message": "m", "gql_status": "42001",
@@ -686,4 +698,180 @@ fn streams_of_one_transaction_are_counted_and_pipelined_soundly() {
         .unwrap();
     let _ = events(&mut conn);
     assert_eq!(conn.server_state(), ServerState::TxReady);
+}
+
+/// Sends `request` on a fresh 5.8 connection (after BEGIN when `in_tx`), answers it with
+/// `success`, and returns the error the connection reported, if any.
+fn answer_with(request: Request, in_tx: bool, success: &str) -> Option<BoltError> {
+    let (mut conn, now) = connected(Version::V5_8);
+    if in_tx {
+        conn.send(Request::Begin(Default::default())).unwrap();
+        conn.handle_input(&server(&["SUCCESS {}"]), now).unwrap();
+    }
+    let run_first = matches!(request, Request::Pull { .. } | Request::Discard { .. });
+    if run_first {
+        conn.send(Request::run("RETURN 1", Map::new())).unwrap();
+        conn.handle_input(&server(&[r#"SUCCESS {"fields": ["1"]}"#]), now)
+            .unwrap();
+    }
+    let _ = events(&mut conn);
+    conn.send(request).unwrap();
+    let result = conn.handle_input(&server(&[success]), now);
+    let ev = events(&mut conn);
+    match result {
+        Ok(()) => {
+            assert!(matches!(ev.as_slice(), [Event::Success { .. }]), "{ev:?}");
+            None
+        }
+        Err(err) => {
+            assert!(conn.is_defunct());
+            assert_eq!(ev, [Event::Defunct(err.clone())], "no SUCCESS reported");
+            Some(err)
+        }
+    }
+}
+
+#[test]
+fn a_success_field_of_the_wrong_type_is_a_protocol_error_not_an_absent_field() {
+    let run = || Request::run("RETURN 1", Map::new());
+    let pull = || Request::Pull { n: -1, qid: -1 };
+    let discard = || Request::Discard { n: -1, qid: -1 };
+    // (request, in a transaction, a SUCCESS with one field of the wrong type, the field)
+    let cases: Vec<(Request, bool, &str, &str)> = vec![
+        (run(), false, r#"SUCCESS {"fields": 7}"#, "fields"),
+        (run(), false, r#"SUCCESS {"fields": ["a", 1]}"#, "fields"),
+        (
+            run(),
+            false,
+            r#"SUCCESS {"fields": [], "t_first": "5"}"#,
+            "t_first",
+        ),
+        (run(), true, r#"SUCCESS {"fields": [], "qid": 1.5}"#, "qid"),
+        (run(), false, r#"SUCCESS {"fields": [], "db": 3}"#, "db"),
+        (pull(), false, r#"SUCCESS {"has_more": 1}"#, "has_more"),
+        (pull(), false, r#"SUCCESS {"bookmark": ["b"]}"#, "bookmark"),
+        (pull(), false, r#"SUCCESS {"db": true}"#, "db"),
+        (pull(), false, r#"SUCCESS {"type": 114}"#, "type"),
+        (pull(), false, r#"SUCCESS {"t_last": "1"}"#, "t_last"),
+        (pull(), false, r#"SUCCESS {"stats": [1]}"#, "stats"),
+        (
+            pull(),
+            false,
+            r#"SUCCESS {"stats": {"nodes-created": "1"}}"#,
+            "stats",
+        ),
+        (
+            pull(),
+            false,
+            r#"SUCCESS {"notifications": {}}"#,
+            "notifications",
+        ),
+        (
+            pull(),
+            false,
+            r#"SUCCESS {"notifications": ["x"]}"#,
+            "notifications",
+        ),
+        (pull(), false, r#"SUCCESS {"statuses": [1]}"#, "statuses"),
+        (pull(), false, r#"SUCCESS {"plan": "p"}"#, "plan"),
+        (pull(), false, r#"SUCCESS {"profile": []}"#, "profile"),
+        (
+            discard(),
+            false,
+            r#"SUCCESS {"has_more": "no"}"#,
+            "has_more",
+        ),
+        (
+            Request::Commit,
+            true,
+            r#"SUCCESS {"bookmark": 1}"#,
+            "bookmark",
+        ),
+        (
+            Request::Begin(Default::default()),
+            false,
+            r#"SUCCESS {"db": 1}"#,
+            "db",
+        ),
+    ];
+    for (request, in_tx, success, field) in cases {
+        let name = request.name();
+        let err = answer_with(request, in_tx, success)
+            .unwrap_or_else(|| panic!("{name} answered {success} was accepted"));
+        let BoltError::Protocol { reason } = &err else {
+            panic!("{name} {success}: {err:?}");
+        };
+        assert!(
+            reason.contains(&format!("SUCCESS of {name} has `{field}`")),
+            "{name} {success}: {reason}"
+        );
+    }
+
+    // The same fields with their types (and null, taken as absent) are accepted.
+    let fine: Vec<(Request, bool, &str)> = vec![
+        (
+            run(),
+            true,
+            r#"SUCCESS {"fields": ["a"], "t_first": 1, "qid": 0, "db": "neo4j"}"#,
+        ),
+        (run(), false, r#"SUCCESS {"fields": null}"#),
+        (
+            pull(),
+            false,
+            r#"SUCCESS {"has_more": false, "bookmark": "b", "db": "neo4j", "type": "rw", "t_last": 0,
+                "stats": {"nodes-created": 1, "contains-updates": true},
+                "notifications": [{"code": "c"}], "statuses": [], "plan": {}, "profile": {}}"#,
+        ),
+        (
+            Request::Commit,
+            true,
+            r#"SUCCESS {"bookmark": "b", "db": null}"#,
+        ),
+    ];
+    for (request, in_tx, success) in fine {
+        let name = request.name();
+        assert_eq!(
+            answer_with(request, in_tx, success),
+            None,
+            "{name} {success}"
+        );
+    }
+}
+
+#[test]
+fn hello_metadata_of_the_wrong_type_is_a_protocol_error() {
+    for (success, field) in [
+        (r#"SUCCESS {"server": 5}"#, "server"),
+        (
+            r#"SUCCESS {"server": "Neo4j/5", "connection_id": 1}"#,
+            "connection_id",
+        ),
+        (r#"SUCCESS {"server": "Neo4j/5", "hints": []}"#, "hints"),
+        (
+            r#"SUCCESS {"server": "Neo4j/5", "hints": {"connection.recv_timeout_seconds": "5"}}"#,
+            "hints",
+        ),
+        (
+            r#"SUCCESS {"server": "Neo4j/5", "hints": {"telemetry.enabled": 1}}"#,
+            "hints",
+        ),
+        (
+            r#"SUCCESS {"server": "Neo4j/5", "patch_bolt": "utc"}"#,
+            "patch_bolt",
+        ),
+    ] {
+        let now = Instant::now();
+        let mut conn = Connection::new(ConnectionConfig::default(), now);
+        let _ = conn.poll_transmit();
+        conn.handle_input(&[0, 0, 4, 4], now).unwrap();
+        conn.send(Request::Hello(Hello::new(AuthToken::basic("u", "p"))))
+            .unwrap();
+        let err = conn.handle_input(&server(&[success]), now).unwrap_err();
+        assert!(
+            matches!(&err, BoltError::Protocol { reason } if reason.contains(&format!("SUCCESS of HELLO has `{field}`"))),
+            "{success}: {err:?}"
+        );
+        assert!(conn.is_defunct());
+        assert!(conn.server_info().is_none(), "{success}");
+    }
 }

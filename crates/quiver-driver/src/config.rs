@@ -14,6 +14,10 @@ use crate::tls::{ClientCertificate, TrustedCertificates};
 /// The default Bolt port.
 pub const DEFAULT_PORT: u16 = 7687;
 
+/// The default of [`Config::max_message_size`]: 64 MiB, the same as the Bolt core's
+/// ([`quiver_bolt::ConnectionConfig::max_message_size`]).
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
+
 /// How the connection is secured, from the URI scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -26,7 +30,8 @@ pub enum Security {
     TlsTrustAny,
 }
 
-/// A parsed `bolt://`, `bolt+s://` or `bolt+ssc://` URI.
+/// A parsed driver URI: `bolt://`, `bolt+s://`, `bolt+ssc://` (one server) or `neo4j://`,
+/// `neo4j+s://`, `neo4j+ssc://` (a cluster, through routing).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ServerAddress {
     /// Host name or IP literal (IPv6 without brackets).
@@ -35,39 +40,45 @@ pub struct ServerAddress {
     pub port: u16,
     /// Security implied by the scheme.
     pub security: Security,
+    /// `Some` for the routing schemes (`neo4j*`): the routing context, i.e. the URI's query
+    /// parameters in order (`neo4j://host?region=eu` gives `[("region", "eu")]`), sent to every
+    /// server in HELLO and ROUTE together with `address` (the URI's `host:port`, which the
+    /// driver adds). `None` for the direct schemes (`bolt*`).
+    pub routing_context: Option<Vec<(String, String)>>,
 }
 
 impl ServerAddress {
-    /// Parse a URI. Routing schemes (`neo4j://`, `neo4j+s://`, `neo4j+ssc://`) are refused with a
-    /// clear error rather than silently connecting directly.
+    /// Parse a URI.
+    ///
+    /// The routing schemes take an optional routing context as query string
+    /// (`neo4j://host:7687?region=eu&policy=fast`): a key may appear once, neither keys nor
+    /// values may be empty, and `address` is reserved (the driver fills it in). Direct schemes
+    /// take no query string: a routing context only means something to a cluster.
     pub fn parse(uri: &str) -> Result<Self> {
         let (scheme, rest) = uri.split_once("://").ok_or_else(|| {
             Error::Configuration(format!(
-                "`{uri}` is not a URI: expected e.g. bolt://localhost:7687"
+                "`{uri}` is not a URI: expected e.g. neo4j://localhost:7687 or bolt://localhost:7687"
             ))
         })?;
-        let security = match scheme.to_ascii_lowercase().as_str() {
-            "bolt" => Security::Plain,
-            "bolt+s" => Security::Tls,
-            "bolt+ssc" => Security::TlsTrustAny,
-            "neo4j" | "neo4j+s" | "neo4j+ssc" => {
-                return Err(Error::Configuration(format!(
-                    "routing (`{scheme}://`) is not supported yet; connect to a single server with \
-                     `bolt://`, `bolt+s://` or `bolt+ssc://`"
-                )));
-            }
+        let (security, routing) = match scheme.to_ascii_lowercase().as_str() {
+            "bolt" => (Security::Plain, false),
+            "bolt+s" => (Security::Tls, false),
+            "bolt+ssc" => (Security::TlsTrustAny, false),
+            "neo4j" => (Security::Plain, true),
+            "neo4j+s" => (Security::Tls, true),
+            "neo4j+ssc" => (Security::TlsTrustAny, true),
             other => {
                 return Err(Error::Configuration(format!(
-                    "unsupported URI scheme `{other}`: use bolt://, bolt+s:// or bolt+ssc://"
+                    "unsupported URI scheme `{other}`: use neo4j://, neo4j+s://, neo4j+ssc:// (a \
+                     cluster or Aura, through routing) or bolt://, bolt+s://, bolt+ssc:// (one server)"
                 )));
             }
         };
-        // Routing context (`?region=…`) only means something to routing drivers.
         let (authority, query) = match rest.split_once('?') {
             Some((authority, query)) => (authority, Some(query)),
             None => (rest, None),
         };
-        if query.is_some_and(|q| !q.is_empty()) {
+        if !routing && query.is_some_and(|q| !q.is_empty()) {
             return Err(Error::Configuration(format!(
                 "`{uri}`: a routing context (query string) is only allowed with neo4j:// URIs"
             )));
@@ -86,11 +97,22 @@ impl ServerAddress {
         let (host, port) = split_host_port(authority).ok_or_else(|| {
             Error::Configuration(format!("`{uri}`: expected host[:port] after the scheme"))
         })?;
+        let routing_context = if routing {
+            Some(parse_routing_context(uri, query.unwrap_or_default())?)
+        } else {
+            None
+        };
         Ok(ServerAddress {
             host: host.to_owned(),
             port,
             security,
+            routing_context,
         })
+    }
+
+    /// Whether the URI is a routing one (`neo4j://`, `neo4j+s://`, `neo4j+ssc://`).
+    pub fn is_routing(&self) -> bool {
+        self.routing_context.is_some()
     }
 
     /// `host:port` (IPv6 hosts in brackets), as used in error messages and summaries.
@@ -193,6 +215,57 @@ impl fmt::Debug for dyn AddressResolver {
     }
 }
 
+/// The routing context of a `neo4j://` URI's query string (`a=1&b=2`), percent-decoded, in
+/// order; the checks of the official drivers (duplicate or empty keys and values, the reserved
+/// `address`) are configuration errors.
+fn parse_routing_context(uri: &str, query: &str) -> Result<Vec<(String, String)>> {
+    let mut context: Vec<(String, String)> = Vec::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (key, value) = (percent_decode(uri, key)?, percent_decode(uri, value)?);
+        let (key, value) = (key.trim().to_owned(), value.trim().to_owned());
+        if key.is_empty() || value.is_empty() {
+            return Err(Error::Configuration(format!(
+                "`{uri}`: invalid routing context parameter `{pair}`: keys and values must not be empty"
+            )));
+        }
+        if key == "address" {
+            return Err(Error::Configuration(format!(
+                "`{uri}`: the key 'address' is reserved for routing context (the driver sets it)"
+            )));
+        }
+        if context.iter().any(|(existing, _)| *existing == key) {
+            return Err(Error::Configuration(format!(
+                "`{uri}`: duplicated routing context parameter `{key}`"
+            )));
+        }
+        context.push((key, value));
+    }
+    Ok(context)
+}
+
+/// `%XX` escapes and `+` (a space) of a query-string part.
+fn percent_decode(uri: &str, text: &str) -> Result<String> {
+    let invalid = || Error::Configuration(format!("`{uri}`: invalid percent-encoding in `{text}`"));
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.bytes();
+    while let Some(byte) = rest.next() {
+        match byte {
+            b'%' => {
+                let high = rest.next().and_then(|b| (b as char).to_digit(16));
+                let low = rest.next().and_then(|b| (b as char).to_digit(16));
+                match (high, low) {
+                    (Some(high), Some(low)) => bytes.push((high * 16 + low) as u8),
+                    _ => return Err(invalid()),
+                }
+            }
+            b'+' => bytes.push(b' '),
+            other => bytes.push(other),
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| invalid())
+}
+
 fn split_host_port(authority: &str) -> Option<(&str, u16)> {
     let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
         let (host, after) = bracketed.split_once(']')?;
@@ -220,6 +293,11 @@ fn split_host_port(authority: &str) -> Option<(&str, u16)> {
 ///
 /// The delays before attempts 2, 3, … are `initial_delay`, `initial_delay × multiplier`, …, each
 /// spread by ± `jitter` (a fraction), until `max_retry_time` has passed since the first attempt.
+///
+/// `max_retry_time` is a hard budget: no attempt starts, and no wait ends, after it. A delay that
+/// would end later is shortened to end with the budget (one last attempt then); an attempt that
+/// fails after the budget returns its error. An attempt that started in time may still run past
+/// it, each step bounded by its own timeout (connection, acquisition, read).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryConfig {
     /// Stop retrying once this much time has passed since the first attempt (default 30 s).
@@ -271,8 +349,16 @@ pub struct Config {
     pub keep_alive: bool,
     /// Send TELEMETRY messages (Bolt 5.4+, when the server asks for them; default on).
     pub telemetry: bool,
-    /// Largest message accepted from the server, in bytes (default 256 MiB); a larger one closes
-    /// the connection with a protocol error.
+    /// Largest message accepted from the server, in bytes (default 64 MiB, the Bolt core's
+    /// default); a larger one closes the connection with [`Error::Protocol`] naming
+    /// [`with_max_message_size`](Config::with_max_message_size).
+    ///
+    /// The official drivers (Java, Python, Go, JavaScript) set no limit: they assemble a message
+    /// of any size from its 64 KiB chunks. A limit bounds what a broken or hostile server can make
+    /// the driver buffer — up to this much per connection, so the pool size times this in all —
+    /// before the message is refused. 64 MiB is far above a record of ordinary values (Neo4j sends
+    /// one message per record); raise it for single records carrying huge strings, byte arrays or
+    /// collected lists.
     pub max_message_size: usize,
     /// Retry policy of transaction functions.
     pub retry: RetryConfig,
@@ -302,7 +388,7 @@ impl Default for Config {
             read_timeout: None,
             keep_alive: true,
             telemetry: true,
-            max_message_size: 256 * 1024 * 1024,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             retry: RetryConfig::default(),
             trusted_certificates: TrustedCertificates::System,
             client_certificate: None,
@@ -349,7 +435,28 @@ impl Config {
         self.connection_timeout = timeout;
         self
     }
-    /// Set the read timeout.
+    /// Set the read timeout: a connection whose server sends nothing for this long while an answer
+    /// is due is closed, and the call fails with [`Error::ServiceUnavailable`] (retryable).
+    ///
+    /// By default there is none (as in the official drivers): a server that accepts a query and
+    /// goes silent then blocks the caller until the OS gives up on the socket. Bounding every wait
+    /// on a silent server (the README's "Configuration" section):
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use quiver_driver::{Config, RetryConfig};
+    ///
+    /// let config = Config::default()
+    ///     .with_connection_timeout(Duration::from_secs(5))
+    ///     .with_connection_acquisition_timeout(Duration::from_secs(10))
+    ///     // Above the longest time a query of yours takes before its first record.
+    ///     .with_read_timeout(Some(Duration::from_secs(20)))
+    ///     .with_retry(RetryConfig {
+    ///         max_retry_time: Duration::from_secs(30),
+    ///         ..RetryConfig::default()
+    ///     });
+    /// assert_eq!(config.read_timeout, Some(Duration::from_secs(20)));
+    /// ```
     pub fn with_read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.read_timeout = timeout;
         self
@@ -364,7 +471,8 @@ impl Config {
         self.telemetry = telemetry;
         self
     }
-    /// Set the largest accepted server message.
+    /// Set the largest accepted server message, in bytes (see
+    /// [`max_message_size`](Config::max_message_size); default 64 MiB).
     pub fn with_max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
         self
@@ -449,6 +557,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_default_message_size_limit_is_the_cores() {
+        assert_eq!(Config::default().max_message_size, 64 * 1024 * 1024);
+        assert_eq!(
+            Config::default().max_message_size,
+            quiver_bolt::ConnectionConfig::default().max_message_size
+        );
+    }
+
+    #[test]
     fn parses_bolt_uris() {
         let a = ServerAddress::parse("bolt://localhost").unwrap();
         assert_eq!(
@@ -470,14 +587,50 @@ mod tests {
     }
 
     #[test]
-    fn routing_schemes_are_refused_clearly() {
-        for uri in ["neo4j://localhost", "neo4j+s://x:1", "neo4j+ssc://x"] {
-            let err = ServerAddress::parse(uri).unwrap_err().to_string();
+    fn routing_uris_carry_their_routing_context() {
+        let a = ServerAddress::parse("neo4j://h:9000?region=china&policy=my_policy").unwrap();
+        assert_eq!(
+            (a.host.as_str(), a.port, a.security),
+            ("h", 9000, Security::Plain)
+        );
+        assert_eq!(
+            a.routing_context,
+            Some(vec![
+                ("region".to_owned(), "china".to_owned()),
+                ("policy".to_owned(), "my_policy".to_owned())
+            ])
+        );
+        let a = ServerAddress::parse("neo4j+s://db.example.com").unwrap();
+        assert_eq!((a.port, a.security), (7687, Security::Tls));
+        assert_eq!(a.routing_context, Some(vec![]));
+        assert!(a.is_routing());
+        let a = ServerAddress::parse("NEO4J+SSC://[::1]:7000/?a%20b=c+d").unwrap();
+        assert_eq!(a.security, Security::TlsTrustAny);
+        assert_eq!(
+            a.routing_context,
+            Some(vec![("a b".to_owned(), "c d".to_owned())])
+        );
+        assert!(!ServerAddress::parse("bolt://x").unwrap().is_routing());
+    }
+
+    #[test]
+    fn bad_routing_contexts_are_configuration_errors() {
+        for uri in [
+            "neo4j://x?address=y:1",
+            "neo4j://x?a=1&a=2",
+            "neo4j://x?a=",
+            "neo4j://x?=1",
+            "neo4j://x?a",
+            "neo4j://x?a=%zz",
+            "bolt+routing://x",
+        ] {
             assert!(
-                err.contains("routing") && err.contains("not supported yet"),
-                "{err}"
+                matches!(ServerAddress::parse(uri), Err(Error::Configuration(_))),
+                "{uri} should be refused"
             );
         }
+        let err = ServerAddress::parse("neo4j://x?address=y").unwrap_err();
+        assert!(err.to_string().contains("reserved"), "{err}");
     }
 
     #[test]

@@ -14,8 +14,8 @@
 //!   turns false (`writing` stays set) and the pool discards the connection.
 
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use futures_util::{AsyncReadExt, AsyncWriteExt};
@@ -26,9 +26,10 @@ use quiver_bolt::{
 };
 
 use crate::auth::AuthManager;
-use crate::config::{Address, AddressResolver, ServerAddress};
+use crate::config::{Address, AddressResolver};
 use crate::error::{Error, Result, ServerError};
 use crate::io::{KeptSleep, earliest, with_deadline, with_kept_deadline};
+use crate::routing::{FailureVerdict, SsrTracker};
 use crate::runtime::{ConnectTarget, Runtime};
 use crate::summary::ServerInfo;
 use crate::tls::{MaybeTls, TlsConnector};
@@ -44,9 +45,8 @@ pub(crate) enum Response {
     Ignored,
 }
 
-/// Everything needed to open connections to one server.
+/// Everything needed to open connections, shared by every server's pool.
 pub(crate) struct ConnectSettings {
-    pub(crate) address: ServerAddress,
     pub(crate) bolt: ConnectionConfig,
     pub(crate) auth_manager: Arc<dyn AuthManager>,
     pub(crate) connection_timeout: Duration,
@@ -56,6 +56,33 @@ pub(crate) struct ConnectSettings {
     pub(crate) tls: Option<TlsConnector>,
     /// The custom address resolver, if any.
     pub(crate) resolver: Option<Arc<dyn AddressResolver>>,
+    /// Counts the open connections with and without server-side routing (Bolt 5.8 hint).
+    pub(crate) ssr: Arc<SsrTracker>,
+}
+
+/// What a routing driver's connection reports about its server as it happens: the cluster
+/// forgets an unreachable server at once (not when the connection goes back to the pool), and
+/// a server that stopped being a database's writer as that database's writer.
+pub(crate) trait RoutingEvents: Send + Sync {
+    /// `address` cannot be reached (I/O failure, a dead connection, `DatabaseUnavailable`).
+    fn unreachable(&self, address: &Address);
+    /// `address` is not the writer of `database` (NotALeader, ForbiddenOnReadOnlyDatabase).
+    fn not_writer(&self, address: &Address, database: Option<&str>);
+}
+
+/// One server connections go to: what its pool is keyed by, and how to reach it.
+pub(crate) struct Endpoint {
+    /// The server as the URI or a routing table names it: the pool's key, and what
+    /// [`ServerInfo::address`] reports.
+    pub(crate) address: Address,
+    /// Where the TCP connection goes: `address`, or an IP address the routing driver resolved
+    /// the initial router's name to.
+    pub(crate) dial: Address,
+    /// The host name TLS verifies the certificate against (and sends as SNI).
+    pub(crate) tls_name: String,
+    /// Pass `address` through the custom resolver for every new connection, as the Python
+    /// driver does (not for the addresses a routing driver resolved its initial router to).
+    pub(crate) resolve_per_connection: bool,
     /// Counts the `AuthorizationExpired` failures on connections to this server. The server
     /// sends one when it no longer trusts the credentials it checked (e.g. after a change of
     /// the auth provider's keys), and that holds for every connection to it: a connection
@@ -63,6 +90,22 @@ pub(crate) struct ConnectSettings {
     /// token) or, before Bolt 5.1, replaced before its next use, as the official drivers do by
     /// marking all connections to the address unauthenticated.
     pub(crate) auth_epoch: Arc<AtomicU64>,
+    /// The cluster to tell about the server (routing drivers only).
+    pub(crate) routing: Option<Weak<dyn RoutingEvents>>,
+}
+
+impl Endpoint {
+    /// An endpoint reached at the address it is named by.
+    pub(crate) fn new(address: Address) -> Self {
+        Endpoint {
+            dial: address.clone(),
+            tls_name: address.host.clone(),
+            address,
+            resolve_per_connection: false,
+            auth_epoch: Arc::default(),
+            routing: None,
+        }
+    }
 }
 
 pub(crate) struct BoltConnection<R: Runtime> {
@@ -73,7 +116,7 @@ pub(crate) struct BoltConnection<R: Runtime> {
     pub(crate) server: Arc<ServerInfo>,
     /// The token this connection is authenticated with.
     pub(crate) auth: AuthToken,
-    /// The server's [`ConnectSettings::auth_epoch`], and its value when this connection last
+    /// The server's [`Endpoint::auth_epoch`], and its value when this connection last
     /// authenticated.
     auth_epoch: Arc<AtomicU64>,
     authenticated_in_epoch: u64,
@@ -106,6 +149,29 @@ pub(crate) struct BoltConnection<R: Runtime> {
     pending_auth: Vec<RequestId>,
     /// Opened and authenticated for the current user, never yet back in the pool.
     pub(crate) fresh: bool,
+    /// A routing driver's: who to tell about this server, and the database of the work the
+    /// connection was handed out for (see [`set_routing_database`](Self::set_routing_database)).
+    routing: Option<RoutingLink>,
+    /// The server routes queries itself (Bolt 5.8 hint); counted in the tracker until dropped.
+    ssr_enabled: bool,
+    ssr: Arc<SsrTracker>,
+}
+
+/// A routing driver connection's link to its cluster.
+struct RoutingLink {
+    events: Weak<dyn RoutingEvents>,
+    address: Address,
+    database: Option<String>,
+    /// The cluster was told the server is unreachable (once is enough).
+    reported: bool,
+}
+
+impl<R: Runtime> Drop for BoltConnection<R> {
+    fn drop(&mut self) {
+        if self.server.protocol_version != (0, 0) {
+            self.ssr.closed(self.ssr_enabled);
+        }
+    }
 }
 
 impl<R: Runtime> BoltConnection<R> {
@@ -116,14 +182,29 @@ impl<R: Runtime> BoltConnection<R> {
     pub(crate) async fn open(
         runtime: &R,
         settings: &ConnectSettings,
+        endpoint: &Endpoint,
         auth: &AuthToken,
         auth_manager: Option<Arc<dyn AuthManager>>,
     ) -> Result<Self> {
-        let requested = Address::from(&settings.address);
-        let Some(resolver) = &settings.resolver else {
-            return Self::open_at(runtime, settings, &requested, auth, auth_manager).await;
+        let requested = &endpoint.address;
+        let resolver = match &settings.resolver {
+            Some(resolver) if endpoint.resolve_per_connection => resolver,
+            _ => {
+                let dial = &endpoint.dial;
+                let (tls_name, reported) = (&endpoint.tls_name, &endpoint.address);
+                return Self::open_at(
+                    runtime,
+                    settings,
+                    endpoint,
+                    [dial, reported],
+                    tls_name,
+                    auth,
+                    auth_manager,
+                )
+                .await;
+            }
         };
-        let candidates = resolver.resolve(&requested);
+        let candidates = resolver.resolve(requested);
         tracing::debug!(
             "server.address" = %requested,
             resolved = ?candidates.iter().map(Address::to_string).collect::<Vec<_>>(),
@@ -135,8 +216,22 @@ impl<R: Runtime> BoltConnection<R> {
             // Each address gets its own connection timeout (`open_at` starts it). Only failures
             // to reach a Bolt server there move on to the next address: a server that refuses
             // the credentials, or is not Neo4j, answers for all of them.
-            let opened =
-                Self::open_at(runtime, settings, candidate, auth, auth_manager.clone()).await;
+            // A routing driver's connection reports the server as its routing table names it.
+            let reported = if endpoint.routing.is_some() {
+                requested
+            } else {
+                candidate
+            };
+            let opened = Self::open_at(
+                runtime,
+                settings,
+                endpoint,
+                [candidate, reported],
+                &candidate.host,
+                auth,
+                auth_manager.clone(),
+            )
+            .await;
             let (reason, source) = match opened {
                 Ok(conn) => return Ok(conn),
                 Err(Error::ServiceUnavailable { reason, source, .. }) => (reason, source),
@@ -168,16 +263,20 @@ impl<R: Runtime> BoltConnection<R> {
         })
     }
 
-    /// [`open`](Self::open) at one address (DNS-resolved by the runtime).
+    /// [`open`](Self::open) at one address: `[dial, reported]` are where the TCP connection
+    /// goes (DNS-resolved by the runtime) and the address the connection reports; the
+    /// certificate must match `tls_name`.
     async fn open_at(
         runtime: &R,
         settings: &ConnectSettings,
-        address: &Address,
+        endpoint: &Endpoint,
+        [address, reported]: [&Address; 2],
+        tls_name: &str,
         auth: &AuthToken,
         auth_manager: Option<Arc<dyn AuthManager>>,
     ) -> Result<Self> {
-        let authority = address.to_string();
-        let authenticated_in_epoch = settings.auth_epoch.load(Ordering::SeqCst);
+        let authority = reported.to_string();
+        let authenticated_in_epoch = endpoint.auth_epoch.load(Ordering::SeqCst);
         let now = runtime.now();
         let deadline = now + settings.connection_timeout;
         let mut target = ConnectTarget::new(address.host.clone(), address.port);
@@ -206,8 +305,7 @@ impl<R: Runtime> BoltConnection<R> {
         let stream = match &settings.tls {
             None => MaybeTls::Plain(tcp),
             Some(tls) => {
-                match with_deadline(runtime, Some(deadline), tls.connect(&address.host, tcp)).await
-                {
+                match with_deadline(runtime, Some(deadline), tls.connect(tls_name, tcp)).await {
                     Some(Ok(stream)) => stream,
                     Some(Err(e)) => {
                         return Err(Error::service_unavailable(
@@ -240,7 +338,7 @@ impl<R: Runtime> BoltConnection<R> {
                 protocol_version: (0, 0),
             }),
             auth: auth.clone(),
-            auth_epoch: settings.auth_epoch.clone(),
+            auth_epoch: endpoint.auth_epoch.clone(),
             authenticated_in_epoch,
             auth_manager,
             telemetry: false,
@@ -258,6 +356,14 @@ impl<R: Runtime> BoltConnection<R> {
             last_failure_handled: false,
             pending_auth: Vec::new(),
             fresh: true,
+            routing: endpoint.routing.as_ref().map(|events| RoutingLink {
+                events: events.clone(),
+                address: endpoint.address.clone(),
+                database: None,
+                reported: false,
+            }),
+            ssr_enabled: false,
+            ssr: settings.ssr.clone(),
         };
         loop {
             match conn.next_event().await? {
@@ -276,11 +382,13 @@ impl<R: Runtime> BoltConnection<R> {
             conn.telemetry = settings.telemetry
                 && info.telemetry_enabled
                 && (info.version.major, info.version.minor) >= (5, 4);
+            conn.ssr_enabled = info.ssr_enabled;
             conn.server = Arc::new(ServerInfo {
                 address: authority,
                 agent: info.agent.clone(),
                 protocol_version: (info.version.major, info.version.minor),
             });
+            conn.ssr.opened(conn.ssr_enabled);
         }
         Ok(conn)
     }
@@ -402,6 +510,7 @@ impl<R: Runtime> BoltConnection<R> {
                 Err(self.failure_error(*failure))
             }
             Event::Failure { id, failure } => {
+                self.routing_verdict(&failure.code);
                 if failure.code == "Neo.ClientError.Security.AuthorizationExpired" {
                     // The server closes the connection after this failure (official drivers
                     // close it too): never hand it out again; a retry gets a fresh one. The
@@ -664,7 +773,7 @@ impl<R: Runtime> BoltConnection<R> {
 
     fn io_failed(&mut self, what: &str, source: Option<io::Error>) -> Error {
         self.broken = true;
-        Error::service_unavailable(&self.server.address, what, source)
+        self.lost(what, source)
     }
 
     fn bolt_error(&mut self, error: BoltError) -> Error {
@@ -672,13 +781,93 @@ impl<R: Runtime> BoltConnection<R> {
             self.broken = true;
         }
         match error {
-            BoltError::ReceiveTimeout { .. } => {
-                Error::service_unavailable(&self.server.address, error.to_string(), None)
+            BoltError::ReceiveTimeout { .. } => self.lost(&error.to_string(), None),
+            BoltError::Defunct => self.lost("the connection is defunct", None),
+            other => {
+                if self.broken {
+                    self.report_unreachable();
+                }
+                match other {
+                    // The core's message names its own knob; driver users set the driver's.
+                    BoltError::MessageTooLarge { limit } => Error::Protocol(format!(
+                        "a message from the server exceeds the maximum message size of {limit} \
+                         bytes; the connection was closed. If such messages are expected, raise \
+                         the limit with Config::with_max_message_size"
+                    )),
+                    other => Error::Protocol(other.to_string()),
+                }
             }
-            BoltError::Defunct => {
-                Error::service_unavailable(&self.server.address, "the connection is defunct", None)
-            }
-            other => Error::Protocol(other.to_string()),
         }
+    }
+
+    /// The error for a lost connection: [`Error::ServiceUnavailable`] for a direct driver; for
+    /// a routing driver [`Error::SessionExpired`] (this server is gone, the cluster is not),
+    /// after telling the cluster to forget the server.
+    fn lost(&mut self, what: &str, source: Option<io::Error>) -> Error {
+        if self.routing.is_none() {
+            return Error::service_unavailable(&self.server.address, what, source);
+        }
+        self.report_unreachable();
+        Error::SessionExpired(match source {
+            Some(e) => format!(
+                "the connection to {} was lost: {what} ({e})",
+                self.server.address
+            ),
+            None => format!("the connection to {} was lost: {what}", self.server.address),
+        })
+    }
+
+    fn report_unreachable(&mut self) {
+        if let Some(link) = &mut self.routing {
+            if !std::mem::replace(&mut link.reported, true) {
+                if let Some(events) = link.events.upgrade() {
+                    events.unreachable(&link.address);
+                }
+            }
+        }
+    }
+
+    /// Tell the cluster what a FAILURE says about this server.
+    fn routing_verdict(&mut self, code: &str) {
+        match FailureVerdict::of(code) {
+            FailureVerdict::None => {}
+            FailureVerdict::Unavailable => self.report_unreachable(),
+            FailureVerdict::NotWriter => {
+                if let Some(link) = &self.routing {
+                    if let Some(events) = link.events.upgrade() {
+                        events.not_writer(&link.address, link.database.as_deref());
+                    }
+                }
+            }
+        }
+    }
+
+    /// A routing driver hands the connection out for work on `database` (whose writer a
+    /// NotALeader failure is about).
+    pub(crate) fn set_routing_database(&mut self, database: Option<&str>) {
+        if let Some(link) = &mut self.routing {
+            if link.database.as_deref() != database {
+                link.database = database.map(str::to_owned);
+            }
+        }
+    }
+
+    /// Stop (or resume) telling the cluster that the server is unreachable when this
+    /// connection breaks.
+    pub(crate) fn mute_routing_events(&mut self, mute: bool) {
+        if let Some(link) = &mut self.routing {
+            link.reported = mute;
+        }
+    }
+
+    /// Whether the server said (Bolt 5.8 hint) that it routes queries itself.
+    pub(crate) fn ssr_enabled(&self) -> bool {
+        self.ssr_enabled
+    }
+
+    /// Send ROUTE and wait for the table (a routing driver's discovery).
+    pub(crate) async fn route(&mut self, route: quiver_bolt::Route) -> Result<Map> {
+        let id = self.send(Request::Route(route))?;
+        self.expect_success(id).await
     }
 }

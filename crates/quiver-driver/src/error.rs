@@ -24,29 +24,34 @@ pub enum Error {
     Server(Box<ServerError>),
 
     /// No connection to the server could be opened or the connection broke before the operation
-    /// could complete. Safe to retry: nothing was committed.
+    /// could complete (a direct driver), or no router of the cluster could tell where to go (a
+    /// routing driver). Safe to retry: nothing was committed.
     #[error(
         "service unavailable: {reason}; check that the server at {address} is running and reachable"
     )]
     ServiceUnavailable {
-        /// `host:port` of the server.
+        /// `host:port` of the server (for a routing driver: the URI's address).
         address: String,
         /// What went wrong.
         reason: String,
-        /// The underlying I/O error, when there is one.
+        /// The underlying error, when there is one: the I/O error, or for a failed routing
+        /// table fetch a [`DiscoveryFailure`] with what each router answered.
         #[source]
-        source: Option<io::Error>,
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
 
-    /// The session can no longer serve requests (its connection was lost mid-transaction, or the
-    /// server's role changed). Retrying the whole unit of work is safe.
+    /// The session can no longer serve requests: its connection was lost (a routing driver, or
+    /// inside a transaction), or no server is left for the requested role (e.g. no writer
+    /// during a leader election). Retrying the whole unit of work is safe.
     #[error("session expired: {0}; retry the unit of work in a new transaction")]
     SessionExpired(String),
 
-    /// The connection broke (or timed out) after COMMIT was sent and before its answer arrived:
-    /// the transaction may or may not have been committed. Never retried automatically.
+    /// The connection broke (or timed out) after COMMIT was sent and before its answer arrived,
+    /// or the server answered COMMIT with `Neo.TransientError.General.DatabaseUnavailable` (a
+    /// database shutting down: Neo4j 5.26 was seen to answer so after applying the commit): the
+    /// transaction may or may not have been committed. Never retried automatically.
     #[error(
-        "the outcome of the commit is unknown: the connection was lost after COMMIT was sent ({reason}); \
+        "the outcome of the commit is unknown: no answer to COMMIT tells whether it was applied ({reason}); \
          the transaction may or may not have been applied, so it was not retried — check the data before retrying"
     )]
     IncompleteCommit {
@@ -126,6 +131,12 @@ pub enum Error {
     #[error("the driver has been closed")]
     DriverClosed,
 
+    /// A router answered ROUTE with a table the driver cannot use. Reported as one of the
+    /// per-router causes of a failed discovery ([`DiscoveryFailure`]); the driver tried the next
+    /// router.
+    #[error("unusable routing table: {0}")]
+    Routing(#[from] RoutingTableError),
+
     /// An error returned by user code inside a transaction function. Not retried.
     #[error("error in the transaction function: {0}")]
     User(Box<dyn std::error::Error + Send + Sync + 'static>),
@@ -181,9 +192,65 @@ impl Error {
         Error::ServiceUnavailable {
             address: address.to_owned(),
             reason: reason.into(),
-            source,
+            source: source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
         }
     }
+}
+
+/// Why a routing driver could not get a routing table: the source of the
+/// [`Error::ServiceUnavailable`] it reports, with what each router it asked answered, in the
+/// order asked.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DiscoveryFailure {
+    /// The database whose table was wanted (`None`: the user's home database).
+    pub database: Option<String>,
+    /// Each router asked (`host:port`, as connected to) and why it gave no usable table.
+    pub failures: Vec<(String, Error)>,
+}
+
+impl fmt::Display for DiscoveryFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.failures.is_empty() {
+            return f.write_str("no router was left to ask");
+        }
+        f.write_str("the routers answered: ")?;
+        for (i, (router, error)) in self.failures.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{router}: {error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DiscoveryFailure {
+    /// The last router's error (all of them are in [`failures`](Self::failures)).
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.failures
+            .last()
+            .map(|(_, error)| error as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Why a router's ROUTE reply was not used (one of the [`DiscoveryFailure::failures`], as
+/// [`Error::Routing`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RoutingTableError {
+    /// The reply is malformed (missing or mistyped fields, a negative ttl, too many addresses).
+    #[error("malformed routing table: {0}")]
+    Malformed(#[from] quiver_bolt::RoutingTableError),
+    /// An address in the reply is not `host[:port]`.
+    #[error("the routing table lists an invalid address `{0}`")]
+    InvalidAddress(String),
+    /// The reply names no router: the driver could never refresh it.
+    #[error("the routing table has no routers")]
+    NoRouters,
+    /// The reply names no reader.
+    #[error("the routing table has no readers")]
+    NoReaders,
 }
 
 impl From<ServerError> for Error {

@@ -86,10 +86,53 @@
 //! 1 s first delay, ×2, jitter 0.2). When the connection breaks after COMMIT was sent, the
 //! outcome is unknown: that is [`Error::IncompleteCommit`], and it is never retried.
 //!
+//! # Routing (clusters and Aura)
+//!
+//! A `neo4j://` URI (`neo4j+s://` for Aura and other TLS clusters, `neo4j+ssc://` for
+//! self-signed certificates) makes a routing driver; `bolt://` talks to one server only.
+//!
+//! ```no_run
+//! # use quiver_driver::{AuthToken, Driver, Result, Runtime};
+//! # async fn example<R: Runtime + Default>() -> Result<()> {
+//! let driver = Driver::<R>::new(
+//!     "neo4j+s://xxxxxxxx.databases.neo4j.io",
+//!     AuthToken::basic("neo4j", "password"),
+//! )?;
+//! driver.verify_connectivity().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! * The driver asks a router (ROUTE) for each database's **routing table**: its routers,
+//!   readers and writers, valid for the table's `ttl`. It asks again when the table expires or
+//!   lacks a server for the mode wanted — on demand, from the acquiring task (no background
+//!   tasks), at most one refresh per database at a time. A fresh table costs no round trip.
+//! * Reads go to readers, writes to writers: the server with the fewest connections in use,
+//!   equally busy servers taking turns. Each server has its own pool
+//!   ([`Config::max_connection_pool_size`] per server); one acquisition deadline
+//!   ([`Config::connection_acquisition_timeout`]) covers routing and acquisition together.
+//! * The URI's query string is the **routing context** (`neo4j://host?region=eu`), sent in
+//!   every HELLO and ROUTE with `address` (the URI's `host:port`).
+//! * Refreshing asks the known routers, and falls back to the URI's address, resolved again
+//!   (custom resolver, then DNS: every address it resolves to is tried). A router's failure is
+//!   kept and the next one asked; when none answers, [`Error::ServiceUnavailable`] carries
+//!   every router's error ([`DiscoveryFailure`]). Mistakes of the client (an unknown database,
+//!   bad bookmarks, a security failure) stop discovery at once.
+//! * A server that cannot be reached is forgotten in every table and its idle connections
+//!   closed; `NotALeader` and `ForbiddenOnReadOnlyDatabase` forget the writer of that database
+//!   only; a lost connection is [`Error::SessionExpired`]. All are retried by transaction
+//!   functions and `execute_query`.
+//! * A session without a database resolves the user's **home database** on first use (ROUTE
+//!   without `db`) and keeps it. On Bolt 5.8+, while every server routes queries itself
+//!   (`ssr.enabled`), the driver remembers home databases per user (1000 users, least recently
+//!   used evicted) and routes at once with the remembered one.
+//! * [`Driver::routing_table`], [`Driver::update_routing_table`] and [`Driver::pool_metrics`]
+//!   show and steer what the driver holds.
+//!
 //! # TLS
 //!
-//! `bolt+s://` verifies the server certificate and host name against the bundled Mozilla roots or
-//! [`TrustedCertificates::CustomCa`]; `bolt+ssc://` accepts any certificate. rustls 0.23 (ring)
+//! `bolt+s://` and `neo4j+s://` verify the server certificate and host name against the bundled
+//! Mozilla roots or [`TrustedCertificates::CustomCa`]; `bolt+ssc://` and `neo4j+ssc://` accept
+//! any certificate. rustls 0.23 (ring)
 //! runs over any runtime's stream, so TLS is the same code on every runtime.
 //!
 //! # Features
@@ -108,6 +151,7 @@ mod auth;
 mod bookmarks;
 #[cfg(feature = "chrono")]
 mod chrono_values;
+mod cluster;
 mod config;
 mod conn;
 mod driver;
@@ -118,6 +162,7 @@ mod pool;
 mod record;
 mod result;
 mod retry;
+mod routing;
 mod runtime;
 mod serde;
 mod session;
@@ -127,13 +172,15 @@ mod txcore;
 
 pub use auth::{AuthManager, ExpiringAuth, ExpiringAuthManager, StaticAuthManager};
 pub use bookmarks::{BookmarkManager, Bookmarks, BookmarksConsumer, BookmarksSupplier};
+pub use cluster::{PoolMetrics, RoutingTable};
 pub use config::{
-    Address, AddressResolver, Config, DEFAULT_PORT, RetryConfig, Security, ServerAddress,
+    Address, AddressResolver, Config, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PORT, RetryConfig,
+    Security, ServerAddress,
 };
 pub use driver::{Driver, ExecuteQuery, RoutingControl};
 pub use error::{
-    Error, GqlError, GqlErrorClassification, Result, ServerError, ServerErrorKind,
-    UNKNOWN_GQL_DESCRIPTION, UNKNOWN_GQL_STATUS,
+    DiscoveryFailure, Error, GqlError, GqlErrorClassification, Result, RoutingTableError,
+    ServerError, ServerErrorKind, UNKNOWN_GQL_DESCRIPTION, UNKNOWN_GQL_STATUS,
 };
 pub use notification::{
     GqlStatusObject, InputPosition, Notification, NotificationCategory, NotificationClassification,

@@ -1,4 +1,5 @@
-//! The connection pool of one server.
+//! The connection pool of one server (a direct driver has one; a routing driver one per
+//! cluster member, see [`Cluster`](crate::cluster::Cluster)).
 //!
 //! Housekeeping happens on acquire and release (there are no background tasks):
 //! * a connection older than `max_connection_lifetime` is closed instead of reused;
@@ -14,6 +15,7 @@
 //! Waiting for a free slot uses `event-listener`, which works under any executor.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -21,11 +23,12 @@ use event_listener::Event;
 use quiver_bolt::AuthToken;
 
 use crate::auth::AuthManager;
-use crate::conn::{BoltConnection, ConnectSettings};
+use crate::conn::{BoltConnection, ConnectSettings, Endpoint};
 use crate::error::{Error, Result};
 use crate::io::with_deadline;
 use crate::runtime::Runtime;
 
+#[derive(Debug, Clone)]
 pub(crate) struct PoolConfig {
     pub(crate) max_size: usize,
     pub(crate) acquisition_timeout: Duration,
@@ -54,24 +57,34 @@ struct PoolState<R: Runtime> {
 
 pub(crate) struct Pool<R: Runtime> {
     runtime: R,
-    settings: ConnectSettings,
-    config: PoolConfig,
+    settings: Arc<ConnectSettings>,
+    endpoint: Endpoint,
+    config: Arc<PoolConfig>,
     state: Mutex<PoolState<R>>,
+    /// Connections handed out and not yet back (read without the lock, for server selection).
+    in_use: AtomicUsize,
     /// Notified whenever a connection or a slot becomes free.
     freed: Event,
 }
 
 impl<R: Runtime> Pool<R> {
-    pub(crate) fn new(runtime: R, settings: ConnectSettings, config: PoolConfig) -> Self {
+    pub(crate) fn new(
+        runtime: R,
+        settings: Arc<ConnectSettings>,
+        endpoint: Endpoint,
+        config: Arc<PoolConfig>,
+    ) -> Self {
         Pool {
             runtime,
             settings,
+            endpoint,
             config,
             state: Mutex::new(PoolState {
                 idle: Vec::new(),
                 total: 0,
                 closed: false,
             }),
+            in_use: AtomicUsize::new(0),
             freed: Event::new(),
         }
     }
@@ -81,18 +94,25 @@ impl<R: Runtime> Pool<R> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn settings(&self) -> &ConnectSettings {
-        &self.settings
+    /// The server this pool connects to.
+    pub(crate) fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The deadline of an acquisition starting now.
+    pub(crate) fn deadline(&self) -> Instant {
+        deadline_after(&self.runtime, self.config.acquisition_timeout)
     }
 
     /// A connection that is READY and authenticated with `session_auth` (or the auth manager's
-    /// current token), waiting up to the acquisition timeout.
+    /// current token), waiting until `deadline` (the acquisition timeout).
     ///
     /// With the manager's token the connection reports its security failures (of HELLO/LOGON
     /// too) to the manager; with `session_auth` it reports them to no one.
     pub(crate) async fn acquire(
         self: &Arc<Self>,
         session_auth: Option<&AuthToken>,
+        deadline: Instant,
     ) -> Result<PooledConnection<R>> {
         let (mut auth, manager): (AuthToken, Option<Arc<dyn AuthManager>>) = match session_auth {
             Some(auth) => (auth.clone(), None),
@@ -101,7 +121,6 @@ impl<R: Runtime> Pool<R> {
                 (manager.get_auth(self.runtime.now()), Some(manager))
             }
         };
-        let deadline = self.runtime.now() + self.config.acquisition_timeout;
         loop {
             let mut conn = self.acquire_any(deadline, &auth, &manager).await?;
             // Official drivers refuse per-session auth on servers without re-auth even when the
@@ -192,7 +211,8 @@ impl<R: Runtime> Pool<R> {
     ) -> Result<PooledConnection<R>> {
         // Gives the slot back if opening fails or the future is dropped.
         let slot = SlotGuard { pool: self };
-        let conn = BoltConnection::open(&self.runtime, &self.settings, auth, manager);
+        let conn =
+            BoltConnection::open(&self.runtime, &self.settings, &self.endpoint, auth, manager);
         let conn = match with_deadline(&self.runtime, Some(deadline), conn).await {
             Some(conn) => conn?,
             None => {
@@ -210,21 +230,13 @@ impl<R: Runtime> Pool<R> {
             conn.server.protocol_version.0,
             conn.server.protocol_version.1
         );
-        Ok(PooledConnection {
-            conn: Some(Box::new(conn)),
-            pool: self.clone(),
-            just_answered: true,
-        })
+        Ok(PooledConnection::new(self.clone(), Box::new(conn), true))
     }
 
     /// Make an idle connection ready for use, or discard it (None).
     async fn check_out(self: &Arc<Self>, idle: Idle<R>) -> Option<PooledConnection<R>> {
         let now = self.runtime.now();
-        let mut pooled = PooledConnection {
-            conn: Some(idle.conn),
-            pool: self.clone(),
-            just_answered: false,
-        };
+        let mut pooled = PooledConnection::new(self.clone(), idle.conn, false);
         let conn = pooled.conn.as_mut()?;
         if now.saturating_duration_since(conn.created) >= self.config.max_lifetime {
             pooled.discard();
@@ -238,11 +250,16 @@ impl<R: Runtime> Pool<R> {
             // A RESET round trip both cleans up and proves the server is still there (sent even
             // on a READY connection when it is only the liveness check).
             let deadline = Some(now + self.settings.connection_timeout);
+            // A connection that fails this check is dropped and another one tried; the server
+            // is not given up on (a new connection to it may well work), as the official
+            // drivers do.
+            conn.mute_routing_events(true);
             let reset = if long_idle {
                 with_deadline(&self.runtime, deadline, conn.ping()).await
             } else {
                 with_deadline(&self.runtime, deadline, conn.reset()).await
             };
+            conn.mute_routing_events(false);
             if !matches!(reset, Some(Ok(()))) {
                 pooled.discard();
                 return None;
@@ -302,6 +319,47 @@ impl<R: Runtime> Pool<R> {
         let state = self.lock();
         (state.total, state.idle.len())
     }
+
+    /// Connections handed out and not yet back.
+    pub(crate) fn in_use(&self) -> usize {
+        self.in_use.load(Ordering::Relaxed)
+    }
+
+    /// The server is unreachable: take the idle connections out (the caller drops them,
+    /// outside any lock). Connections in use are closed when their users find them broken.
+    /// Returns them and whether the pool is now empty.
+    pub(crate) fn take_idle(&self) -> (Vec<Box<BoltConnection<R>>>, bool) {
+        let mut state = self.lock();
+        let idle = std::mem::take(&mut state.idle);
+        state.total = state.total.saturating_sub(idle.len());
+        let empty = state.total == 0;
+        drop(state);
+        if !idle.is_empty() {
+            self.freed.notify(usize::MAX);
+        }
+        (idle.into_iter().map(|idle| idle.conn).collect(), empty)
+    }
+
+    /// The server left the cluster: refuse new acquisitions, close connections in use when they
+    /// come back, and hand over the idle ones (to be closed with GOODBYE).
+    pub(crate) fn retire(&self) -> Vec<Box<BoltConnection<R>>> {
+        let idle = {
+            let mut state = self.lock();
+            state.closed = true;
+            let idle = std::mem::take(&mut state.idle);
+            state.total = state.total.saturating_sub(idle.len());
+            idle
+        };
+        self.freed.notify(usize::MAX);
+        idle.into_iter().map(|idle| idle.conn).collect()
+    }
+}
+
+/// `now + timeout`, or far in the future when that overflows the clock.
+pub(crate) fn deadline_after<R: Runtime>(runtime: &R, timeout: Duration) -> Instant {
+    let now = runtime.now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 struct SlotGuard<'a, R: Runtime> {
@@ -324,6 +382,15 @@ pub(crate) struct PooledConnection<R: Runtime> {
 }
 
 impl<R: Runtime> PooledConnection<R> {
+    fn new(pool: Arc<Pool<R>>, conn: Box<BoltConnection<R>>, just_answered: bool) -> Self {
+        pool.in_use.fetch_add(1, Ordering::Relaxed);
+        PooledConnection {
+            conn: Some(conn),
+            pool,
+            just_answered,
+        }
+    }
+
     /// Whether the server answered on this connection during its acquisition (no further
     /// round trip is needed to know it is alive).
     pub(crate) fn just_answered(&self) -> bool {
@@ -333,6 +400,7 @@ impl<R: Runtime> PooledConnection<R> {
     /// Close the connection instead of returning it.
     pub(crate) fn discard(&mut self) {
         if self.conn.take().is_some() {
+            self.pool.in_use.fetch_sub(1, Ordering::Relaxed);
             self.pool.forget_slot();
         }
     }
@@ -359,6 +427,7 @@ impl<R: Runtime> DerefMut for PooledConnection<R> {
 impl<R: Runtime> Drop for PooledConnection<R> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
+            self.pool.in_use.fetch_sub(1, Ordering::Relaxed);
             self.pool.release(conn);
         }
     }

@@ -86,7 +86,7 @@ impl Record {
 
     /// The value of column `key`, untyped.
     pub fn value(&self, key: &str) -> Option<&Value> {
-        let index = self.keys.iter().position(|k| k.as_str() == key)?;
+        let index = self.keys.iter().position(|k| *k == *key)?;
         self.values().get(index)
     }
 
@@ -116,7 +116,7 @@ impl Record {
         let converted = self
             .keys
             .iter()
-            .position(|k| k.as_str() == key)
+            .position(|k| *k == *key)
             .and_then(|index| self.convert_at(index))
             .ok_or_else(|| {
                 let keys: Vec<&str> = self.keys.iter().map(PackStr::as_str).collect();

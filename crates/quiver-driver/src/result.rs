@@ -12,7 +12,7 @@ use crate::error::{Error, Result, ServerError};
 use crate::pool::PooledConnection;
 use crate::record::Record;
 use crate::runtime::Runtime;
-use crate::summary::{ResultSummary, ServerInfo};
+use crate::summary::{self, QueryType, ResultSummary, ServerInfo};
 use crate::txcore::{BatchOutcome, OUT_OF_SCOPE, Started, TxShared};
 
 /// Bookmark bookkeeping of a session, shared with its transactions.
@@ -118,7 +118,9 @@ pub struct RecordStream<'a, R: Runtime> {
     pending: Option<RequestId>,
     has_more: bool,
     buffer: VecDeque<Record>,
-    summary: Option<ResultSummary>,
+    /// The stream's last SUCCESS, once it ended: the summary is built from it only when asked
+    /// for (`consume`), since most results are read for their records alone.
+    ended: Option<Ended>,
     /// Whether any record arrived (even one discarded since): the GQL status filled in for
     /// servers before Bolt 5.6 depends on it.
     had_record: bool,
@@ -132,6 +134,11 @@ pub struct RecordStream<'a, R: Runtime> {
 }
 
 impl<'a, R: Runtime> RecordStream<'a, R> {
+    /// RUN's SUCCESS metadata.
+    pub(crate) fn run_metadata(&self) -> &Map {
+        &self.run_metadata
+    }
+
     /// Send `run` + PULL (pipelined, one write) and wait for RUN's answer.
     pub(crate) async fn start(
         mut conn: ConnSlot<'a, R>,
@@ -158,7 +165,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             pending: Some(pull_id),
             has_more: true,
             buffer: VecDeque::new(),
-            summary: None,
+            ended: None,
             had_record: false,
             failed: false,
             failure: None,
@@ -211,7 +218,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             pending: None,
             has_more: true,
             buffer: VecDeque::new(),
-            summary: None,
+            ended: None,
             had_record: false,
             failed: false,
             failure: None,
@@ -277,7 +284,7 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             if let Some(e) = self.error.take() {
                 return Some(Err(e));
             }
-            if self.summary.is_some() || self.failed {
+            if self.ended.is_some() || self.failed {
                 return None;
             }
             if let Err(e) = self.fetch_batch(false).await {
@@ -386,32 +393,30 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
         }
     }
 
-    /// The stream ended with `end` (the last SUCCESS): build the summary and let the connection
-    /// go. A summary the driver cannot read (an unknown query type) ends the result with an error.
+    /// The stream ended with `end` (the last SUCCESS): keep what the summary is made of and let
+    /// the connection go. A summary the driver cannot read (an unknown query type) ends the
+    /// result with an error, here already, whether or not the summary is ever asked for.
     fn finish(&mut self, end: Map) -> Result<()> {
         if let Owner::AutoCommit { bookmarks, sent } = &mut self.owner {
             bookmarks.committed(sent, metadata::bookmark(&end));
         }
         let server = match &mut self.conn {
-            ConnSlot::Transaction(stream) => (*stream.server).clone(),
+            ConnSlot::Transaction(stream) => stream.server.clone(),
             slot => match slot.get() {
-                Ok(conn) => (*conn.server).clone(),
+                Ok(conn) => conn.server.clone(),
                 Err(_) => return Ok(()),
             },
         };
-        let summary = ResultSummary::new(
-            std::mem::take(&mut self.query),
-            std::mem::take(&mut self.parameters),
-            &self.run_metadata,
-            end,
-            server,
-            self.had_record,
-        );
+        let checked = summary::query_type(&end);
         // An auto-commit query is done: its connection (READY again) goes back to the pool.
         self.conn.release();
-        match summary {
-            Ok(summary) => {
-                self.summary = Some(summary);
+        match checked {
+            Ok(query_type) => {
+                self.ended = Some(Ended {
+                    end,
+                    query_type,
+                    server,
+                });
                 Ok(())
             }
             Err(e) => {
@@ -485,8 +490,16 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             return Err(Error::ResultConsumed(OUT_OF_SCOPE));
         }
         loop {
-            if let Some(summary) = self.summary.take() {
-                return Ok(summary);
+            if let Some(ended) = self.ended.take() {
+                return Ok(ResultSummary::new(
+                    std::mem::take(&mut self.query),
+                    std::mem::take(&mut self.parameters),
+                    &self.run_metadata,
+                    ended.end,
+                    ended.query_type,
+                    (*ended.server).clone(),
+                    self.had_record,
+                ));
             }
             if let Some(e) = self.error.take() {
                 // The failure was not returned yet (only records before it were).
@@ -518,6 +531,15 @@ impl<'a, R: Runtime> RecordStream<'a, R> {
             summary,
         })
     }
+}
+
+/// What a result's summary is made of, kept from the stream's end until `consume` asks.
+struct Ended {
+    /// The last SUCCESS's metadata.
+    end: Map,
+    /// Its query type, checked when the stream ended.
+    query_type: Option<QueryType>,
+    server: Arc<ServerInfo>,
 }
 
 /// The connection a result reads from.

@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::io;
+use std::net::IpAddr;
 use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
@@ -45,7 +46,8 @@ impl ConnectTarget {
     }
 }
 
-/// What the driver needs from an async runtime: connect, sleep, clock. No spawning.
+/// What the driver needs from an async runtime: connect, sleep, clock (and, optionally, name
+/// resolution). No spawning.
 ///
 /// # Contract
 ///
@@ -77,6 +79,31 @@ pub trait Runtime: Clone + Send + Sync + 'static {
 
     /// A future that completes at `deadline` (immediately if it has passed).
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send;
+
+    /// Resolve `host` (a name or an IP literal) to its IP addresses, for `port`.
+    ///
+    /// A routing driver resolves its initial router this way (after the custom resolver, if
+    /// any) and asks each address in turn for a routing table, so a DNS name that stands for
+    /// several cluster members finds one that answers. The adapters ask the system resolver.
+    /// The default returns an IP literal as it is and [`io::ErrorKind::Unsupported`] for a
+    /// name: the driver then connects by name and [`connect`](Runtime::connect) resolves it
+    /// (taking the first address that accepts the connection).
+    fn resolve(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> impl Future<Output = io::Result<Vec<IpAddr>>> + Send {
+        let _ = port;
+        let parsed = host.parse::<IpAddr>();
+        async move {
+            parsed.map(|ip| vec![ip]).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "this runtime does not resolve names itself",
+                )
+            })
+        }
+    }
 
     /// The current instant. Defaults to [`Instant::now`].
     fn now(&self) -> Instant {

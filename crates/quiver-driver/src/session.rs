@@ -11,7 +11,7 @@ use quiver_bolt::value::{Map, Value};
 use quiver_bolt::{AccessMode, AuthToken, NotificationFilter, Request, Run, TelemetryApi, TxExtra};
 
 use crate::bookmarks::{BookmarkManager, Bookmarks};
-use crate::driver::Driver;
+use crate::driver::{Driver, Work};
 use crate::error::{Error, Result};
 use crate::pool::PooledConnection;
 use crate::result::{BookmarkState, ConnSlot, EagerResult, Owner, RecordStream};
@@ -188,6 +188,51 @@ pub struct Session<R: Runtime> {
     bookmarks: Arc<BookmarkState>,
     /// Explicit transactions dropped while open: rolled back at the session's next use or close.
     abandoned: Arc<Mutex<Vec<Arc<TxShared<R>>>>>,
+    /// The database the work goes to (resolved on first use by a routing driver).
+    target: TargetDb,
+}
+
+/// Where a session's work goes.
+#[derive(Debug)]
+pub(crate) enum TargetDb {
+    /// Known: configured, a direct driver's (`None`: the server's default), or the home
+    /// database a routing driver resolved and pinned for the rest of the session.
+    Known(Option<String>),
+    /// A routing driver's session without a database, before its first unit of work.
+    Unresolved,
+    /// A home database guessed from the cache (Bolt 5.8): BEGIN/RUN go without `db`, and the
+    /// database their SUCCESS names lands in `pin`, to be pinned at the next acquisition.
+    Guessed {
+        database: String,
+        pin: Arc<Mutex<Option<String>>>,
+    },
+}
+
+impl TargetDb {
+    /// The `db` of BEGIN/RUN.
+    fn request_db(&self) -> Option<String> {
+        match self {
+            TargetDb::Known(db) => db.clone(),
+            TargetDb::Unresolved | TargetDb::Guessed { .. } => None,
+        }
+    }
+
+    /// Where BEGIN/RUN's SUCCESS reports the database, while guessing.
+    fn pin(&self) -> Option<Arc<Mutex<Option<String>>>> {
+        match self {
+            TargetDb::Guessed { pin, .. } => Some(pin.clone()),
+            _ => None,
+        }
+    }
+
+    /// The name for tracing spans.
+    fn name(&self) -> Option<&str> {
+        match self {
+            TargetDb::Known(db) => db.as_deref(),
+            TargetDb::Unresolved => None,
+            TargetDb::Guessed { database, .. } => Some(database),
+        }
+    }
 }
 
 impl<R: Runtime> Session<R> {
@@ -197,6 +242,10 @@ impl<R: Runtime> Session<R> {
             std::mem::take(&mut config.bookmarks),
             config.bookmark_manager.clone(),
         ));
+        let target = match &config.database {
+            None if driver.is_routing() => TargetDb::Unresolved,
+            database => TargetDb::Known(database.clone()),
+        };
         Session {
             driver,
             config,
@@ -204,6 +253,7 @@ impl<R: Runtime> Session<R> {
             conn: None,
             bookmarks,
             abandoned: Arc::new(Mutex::new(Vec::new())),
+            target,
         }
     }
 
@@ -228,17 +278,31 @@ impl<R: Runtime> Session<R> {
         self.bookmarks.last()
     }
 
-    /// A READY connection: the session's own (cleaned up if a result was dropped) or a new one
-    /// from the pool.
-    async fn connection(&mut self) -> Result<PooledConnection<R>> {
+    /// A READY connection for work in `mode` starting from `bookmarks`: a direct driver's
+    /// session reuses its own (cleaned up if a result was dropped); otherwise one from the
+    /// pool (a routing driver resolves the session's home database first, and gives its own
+    /// connection back: the next work may need another server).
+    async fn connection(&mut self, mode: AccessMode) -> Result<PooledConnection<R>> {
         self.end_abandoned_transactions().await;
         if let Some(mut conn) = self.conn.take() {
-            if conn.is_clean() || (conn.is_reusable() && conn.reset().await.is_ok()) {
+            if !self.driver.is_routing()
+                && (conn.is_clean() || (conn.is_reusable() && conn.reset().await.is_ok()))
+            {
                 return Ok(conn);
             }
-            conn.discard();
+            if !conn.is_reusable() {
+                conn.discard();
+            }
         }
-        self.driver.pool().acquire(self.config.auth.as_ref()).await
+        let state = self.bookmarks.clone();
+        let bookmarks = move || state.to_send();
+        let work = Work {
+            mode,
+            imp_user: self.config.impersonated_user.as_deref(),
+            bookmarks: &bookmarks,
+            auth: self.config.auth.as_ref(),
+        };
+        self.driver.acquire_for(&mut self.target, &work).await
     }
 
     fn extra(
@@ -252,7 +316,7 @@ impl<R: Runtime> Session<R> {
             tx_timeout: config.timeout,
             tx_metadata: config.metadata.clone(),
             mode,
-            db: self.config.database.clone(),
+            db: self.target.request_db(),
             imp_user: self.config.impersonated_user.clone(),
             notifications: self.config.notifications.clone(),
         }
@@ -264,7 +328,7 @@ impl<R: Runtime> Session<R> {
         let span = tracing::info_span!(
             "neo4j.query",
             "db.system" = "neo4j",
-            "db.namespace" = self.config.database.as_deref(),
+            "db.namespace" = self.target.name(),
             "db.query.text" = query.text.as_str(),
             "server.address" = %self.driver.address(),
         );
@@ -272,10 +336,13 @@ impl<R: Runtime> Session<R> {
     }
 
     async fn run_inner(&mut self, query: Query) -> Result<RecordStream<'_, R>> {
-        let sent = self.bookmarks.to_send();
-        let extra = self.extra(self.config.default_access_mode, &query.config, &sent);
+        let mode = self.config.default_access_mode;
         let fetch_size = self.fetch_size;
-        let mut conn = self.connection().await?;
+        let mut conn = self.connection(mode).await?;
+        // Asked for after the connection (a ROUTE on the way asked for its own).
+        let sent = self.bookmarks.to_send();
+        let extra = self.extra(mode, &query.config, &sent);
+        let pin = self.target.pin();
         conn.send_telemetry(TelemetryApi::AutoCommit, None)?;
         self.conn = Some(conn);
         let run = Run {
@@ -287,14 +354,18 @@ impl<R: Runtime> Session<R> {
             bookmarks: &self.bookmarks,
             sent,
         };
-        RecordStream::start(
+        let stream = RecordStream::start(
             ConnSlot::Session(&mut self.conn),
             owner,
             run,
             fetch_size,
             None,
         )
-        .await
+        .await?;
+        if let Some(pin) = pin {
+            pin_database(&pin, stream.run_metadata());
+        }
+        Ok(stream)
     }
 
     /// Begin an explicit transaction in the default access mode. BEGIN is sent together with the
@@ -330,9 +401,11 @@ impl<R: Runtime> Session<R> {
         config: TransactionConfig,
         telemetry: Telemetry<'_>,
     ) -> Result<Transaction<R>> {
+        let mut conn = self.connection(mode).await?;
+        // Asked for after the connection (a ROUTE on the way asked for its own).
         let sent = self.bookmarks.to_send();
         let extra = self.extra(mode, &config, &sent);
-        let mut conn = self.connection().await?;
+        let pin = self.target.pin();
         match telemetry {
             Telemetry::Always(api) => conn.send_telemetry(api, None)?,
             Telemetry::UntilAcknowledged(api, acked) => {
@@ -350,6 +423,7 @@ impl<R: Runtime> Session<R> {
                 sent,
                 self.fetch_size,
                 begin,
+                pin,
             ))),
             fetch_size: self.fetch_size,
             server,
@@ -431,7 +505,7 @@ impl<R: Runtime> Session<R> {
         let span = tracing::info_span!(
             "neo4j.transaction",
             "db.system" = "neo4j",
-            "db.namespace" = self.config.database.as_deref(),
+            "db.namespace" = self.target.name(),
             "server.address" = %self.driver.address(),
             "db.neo4j.access_mode" = ?mode,
         );
@@ -509,7 +583,7 @@ impl<R: Runtime> Session<R> {
         let span = tracing::info_span!(
             "neo4j.execute_query",
             "db.system" = "neo4j",
-            "db.namespace" = self.config.database.as_deref(),
+            "db.namespace" = self.target.name(),
             "db.query.text" = query.text.as_str(),
             "server.address" = %self.driver.address(),
         );
@@ -594,6 +668,14 @@ impl<R: Runtime> Session<R> {
             }
         }
         Ok(())
+    }
+}
+
+/// A guessed home database's BEGIN/RUN answered: keep the database its SUCCESS names (Bolt
+/// 5.8 servers name it), for the session to pin.
+pub(crate) fn pin_database(pin: &Mutex<Option<String>>, metadata: &Map) {
+    if let Some(db) = quiver_bolt::metadata::db(metadata) {
+        *pin.lock().unwrap_or_else(PoisonError::into_inner) = Some(db.to_owned());
     }
 }
 

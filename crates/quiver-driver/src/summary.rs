@@ -138,41 +138,43 @@ pub struct ResultSummary {
     statuses: StatusSource,
 }
 
+/// The query type of a summary's metadata (`end`, the last SUCCESS's). Fails on a type this
+/// driver does not know, as the Python driver does.
+pub(crate) fn query_type(end: &Map) -> Result<Option<QueryType>> {
+    match metadata::query_type(end) {
+        Some("r") => Ok(Some(QueryType::ReadOnly)),
+        Some("rw") => Ok(Some(QueryType::ReadWrite)),
+        Some("w") => Ok(Some(QueryType::WriteOnly)),
+        Some("s") => Ok(Some(QueryType::SchemaWrite)),
+        Some(other) => Err(Error::Protocol(format!(
+            "the server sent the unknown query type {other:?} in a summary \
+             (known: \"r\", \"rw\", \"w\", \"s\"); a newer driver may know it"
+        ))),
+        None => match end.get("type") {
+            Some(other) => Err(Error::Protocol(format!(
+                "the server sent the query type as {other:?}, not as text"
+            ))),
+            None => Ok(None),
+        },
+    }
+}
+
 impl ResultSummary {
     /// The summary of a result: `run` and `end` are the metadata of RUN's and the last PULL's
-    /// (or DISCARD's) SUCCESS; `had_record` whether any record arrived. Fails on a query type
-    /// this driver does not know, as the Python driver does.
+    /// (or DISCARD's) SUCCESS, `query_type` what [`query_type`] made of `end`; `had_record`
+    /// whether any record arrived.
     pub(crate) fn new(
         query: String,
         parameters: Map,
         run: &Map,
         mut end: Map,
+        query_type: Option<QueryType>,
         server: ServerInfo,
         had_record: bool,
-    ) -> Result<Self> {
+    ) -> Self {
         let millis = |v: Option<i64>| {
             v.filter(|ms| *ms >= 0)
                 .map(|ms| Duration::from_millis(ms.unsigned_abs()))
-        };
-        let query_type = match metadata::query_type(&end) {
-            Some("r") => Some(QueryType::ReadOnly),
-            Some("rw") => Some(QueryType::ReadWrite),
-            Some("w") => Some(QueryType::WriteOnly),
-            Some("s") => Some(QueryType::SchemaWrite),
-            Some(other) => {
-                return Err(Error::Protocol(format!(
-                    "the server sent the unknown query type {other:?} in a summary \
-                     (known: \"r\", \"rw\", \"w\", \"s\"); a newer driver may know it"
-                )));
-            }
-            None => match end.get("type") {
-                Some(other) => {
-                    return Err(Error::Protocol(format!(
-                        "the server sent the query type as {other:?}, not as text"
-                    )));
-                }
-                None => None,
-            },
         };
         let statuses = StatusSource {
             notifications: end.remove("notifications"),
@@ -181,7 +183,7 @@ impl ResultSummary {
             had_key: metadata::fields(run).is_some_and(|fields| !fields.is_empty()),
             had_record,
         };
-        Ok(ResultSummary {
+        ResultSummary {
             query,
             parameters,
             query_type,
@@ -195,7 +197,7 @@ impl ResultSummary {
             server,
             database: metadata::db(&end).map(str::to_owned),
             statuses,
-        })
+        }
     }
 
     /// The notifications (the Python driver's `summary_notifications`, with its
@@ -253,27 +255,22 @@ mod tests {
         for bad in [Value::String("wr".into()), Value::Integer(1)] {
             let mut end = Map::new();
             end.insert("type", bad);
-            let result = ResultSummary::new(
-                String::new(),
-                Map::new(),
-                &Map::new(),
-                end,
-                server((4, 4)),
-                false,
-            );
+            let result = query_type(&end);
             assert!(matches!(result, Err(Error::Protocol(_))), "{result:?}");
         }
         let mut end = Map::new();
         end.insert("type", Value::String("s".into()));
+        let kind = query_type(&end).unwrap();
+        assert_eq!(kind, Some(QueryType::SchemaWrite));
         let summary = ResultSummary::new(
             String::new(),
             Map::new(),
             &Map::new(),
             end,
+            kind,
             server((4, 4)),
             false,
-        )
-        .unwrap();
+        );
         assert_eq!(summary.query_type, Some(QueryType::SchemaWrite));
     }
 
@@ -283,9 +280,15 @@ mod tests {
         run.insert("fields", Value::List(vec![Value::String("n".into())]));
         let mut end = Map::new();
         end.insert("notifications", Value::List(vec![]));
-        let summary =
-            ResultSummary::new(String::new(), Map::new(), &run, end, server((5, 4)), false)
-                .unwrap();
+        let summary = ResultSummary::new(
+            String::new(),
+            Map::new(),
+            &run,
+            end,
+            None,
+            server((5, 4)),
+            false,
+        );
         assert_eq!(summary.notifications(), Some(vec![]));
         let statuses = summary.gql_status_objects();
         assert_eq!(statuses.len(), 1);

@@ -128,6 +128,8 @@ pub(crate) struct TxInner<R: Runtime> {
     next_key: u64,
     /// The `qid` of the last RUN: its stream is addressed with −1.
     last_qid: i64,
+    /// The session guessed the home database: BEGIN's SUCCESS names the real one here.
+    pin: Option<Arc<std::sync::Mutex<Option<String>>>>,
 }
 
 /// How [`TxInner::dispatch`] filed an event.
@@ -147,6 +149,7 @@ impl<R: Runtime> TxShared<R> {
         sent: Bookmarks,
         fetch_size: i64,
         begin: RequestId,
+        pin: Option<Arc<std::sync::Mutex<Option<String>>>>,
     ) -> Self {
         TxShared {
             inner: async_lock::Mutex::new(TxInner {
@@ -161,6 +164,7 @@ impl<R: Runtime> TxShared<R> {
                 streams: Vec::new(),
                 next_key: 0,
                 last_qid: -1,
+                pin,
             }),
             flags: TxFlags::default(),
         }
@@ -262,6 +266,9 @@ impl<R: Runtime> TxInner<R> {
             Event::Success { id, metadata } => {
                 if self.begin == Some(id) {
                     self.begin = None;
+                    if let Some(pin) = &self.pin {
+                        crate::session::pin_database(pin, &metadata);
+                    }
                     return Filed::Done;
                 }
                 if let Some(st) = self.streams.iter_mut().find(|st| st.pending == Some(id)) {
@@ -705,8 +712,22 @@ impl<R: Runtime> TxInner<R> {
                         .committed(&self.sent, metadata::bookmark(&metadata));
                     Ok(())
                 }
-                Err(Error::ServiceUnavailable { reason, .. }) => {
+                // The connection was lost (a routing driver says SessionExpired).
+                Err(Error::ServiceUnavailable { reason, .. } | Error::SessionExpired(reason)) => {
                     Err(Error::IncompleteCommit { reason })
+                }
+                // A database going down answers COMMIT with this transient failure even when
+                // the commit was applied: `cargo xtask faults` found writes stored twice after a
+                // graceful restart of Neo4j 5.26 (the answer came, the commit was recovered).
+                // Retrying it, as the error's class suggests, may apply the work twice.
+                Err(Error::Server(failure)) if failure.code == DATABASE_UNAVAILABLE => {
+                    Err(Error::IncompleteCommit {
+                        reason: format!(
+                            "the server answered COMMIT with {}: {} (a database shutting down may \
+                             have applied the commit before it answered so)",
+                            failure.code, failure.message
+                        ),
+                    })
                 }
                 Err(e) => Err(e),
             }
@@ -773,6 +794,9 @@ impl Batch {
         }
     }
 }
+
+/// The failure a database that is stopping gives; on COMMIT it does not mean "not applied".
+const DATABASE_UNAVAILABLE: &str = "Neo.TransientError.General.DatabaseUnavailable";
 
 /// A copy of a transaction-failure error for a second result (only the kinds
 /// [`TxInner::failed_error`] produces, and a failed BEGIN's `Error::Server`, are copied exactly).

@@ -13,13 +13,15 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
+use quiver_bolt::server::{ServerConfig, ServerConnection, ServerEvent, ServerMode, Verdict};
+use quiver_bolt::value::{Map as BoltMap, Value as BoltValue};
+use quiver_bolt::{ClientMessage, Failure, VersionRange};
 use quiver_driver::{
     Address, AuthManager, AuthToken, Config, ConnectTarget, Driver, Error, ExpiringAuth,
     ExpiringAuthManager, Query, Record, RetryConfig, Runtime, ServerError,
 };
-use quiver_packstream::{Decoder, Map, Value, encode};
+use quiver_packstream::{Map, Value};
 
 // ---------------------------------------------------------------------------------------------
 // A tiny executor: everything completes without real waiting.
@@ -38,34 +40,6 @@ fn block_on<F: Future>(future: F) -> F::Output {
 // ---------------------------------------------------------------------------------------------
 // The scripted server.
 
-const HELLO: u8 = 0x01;
-const RESET: u8 = 0x0F;
-const RUN: u8 = 0x10;
-const BEGIN: u8 = 0x11;
-const COMMIT: u8 = 0x12;
-const ROLLBACK: u8 = 0x13;
-const DISCARD: u8 = 0x2F;
-const PULL: u8 = 0x3F;
-const TELEMETRY: u8 = 0x54;
-
-fn name(tag: u8) -> &'static str {
-    match tag {
-        HELLO => "HELLO",
-        0x02 => "GOODBYE",
-        RESET => "RESET",
-        RUN => "RUN",
-        BEGIN => "BEGIN",
-        COMMIT => "COMMIT",
-        ROLLBACK => "ROLLBACK",
-        DISCARD => "DISCARD",
-        PULL => "PULL",
-        0x54 => "TELEMETRY",
-        0x6A => "LOGON",
-        0x6B => "LOGOFF",
-        _ => "?",
-    }
-}
-
 enum Reply {
     Success(Vec<(&'static str, Value)>),
     Failure(&'static str),
@@ -77,16 +51,17 @@ enum Reply {
     Silent,
 }
 
-/// What the script sees of one request.
+/// What the script sees of one request: the request as the server role decoded it.
 struct Call<'a> {
-    tag: u8,
-    fields: &'a [Value],
+    /// The Bolt name, e.g. `"RUN"`.
+    name: &'static str,
+    message: &'a ClientMessage,
 }
 
 impl Call<'_> {
     fn query(&self) -> &str {
-        match (self.tag, self.fields.first()) {
-            (RUN, Some(Value::String(q))) => q.as_str(),
+        match self.message {
+            ClientMessage::Run(run) => &run.query,
             _ => "",
         }
     }
@@ -176,12 +151,16 @@ impl Runtime for FakeRuntime {
             Ok(FakeStream {
                 world,
                 id,
-                input: BytesMut::new(),
-                handshaken: false,
+                server: ServerConnection::new(
+                    ServerConfig::default()
+                        .with_versions(vec![VersionRange::exact(5, 4)])
+                        .with_manifest(false)
+                        .with_mode(ServerMode::Manual),
+                    Instant::now(),
+                ),
                 output: VecDeque::new(),
                 closed: false,
                 silent: false,
-                failed: false,
                 in_tx: false,
                 rows: HashMap::new(),
                 last_qid: 0,
@@ -203,15 +182,17 @@ impl Runtime for FakeRuntime {
     }
 }
 
+/// One connection to the fake server: the server role of the Bolt core (speaking Bolt 5.4) in
+/// manual mode, answered synchronously by the world's script (or the default replies below) as
+/// a real server would: what Neo4j answers by itself (IGNORED after a failure …) follows the
+/// core's verdict.
 struct FakeStream {
     world: Arc<Mutex<World>>,
     id: usize,
-    input: BytesMut,
-    handshaken: bool,
+    server: ServerConnection,
     output: VecDeque<u8>,
     closed: bool,
     silent: bool,
-    failed: bool,
     in_tx: bool,
     /// The rows left of each open stream, by qid (0 outside transactions).
     rows: HashMap<i64, VecDeque<Vec<Value>>>,
@@ -221,134 +202,136 @@ struct FakeStream {
     next_qid: i64,
 }
 
+/// Test values (plain PackStream) as the Bolt core's values.
+fn bolt_map(entries: Vec<(&'static str, Value)>) -> BoltMap {
+    entries
+        .into_iter()
+        .map(|(k, v)| (k, BoltValue::from(v)))
+        .collect()
+}
+
+fn failure(code: &str) -> Failure {
+    let mut failure = Failure::from_metadata(&BoltMap::new());
+    failure.code = code.to_owned();
+    failure.message = Some("scripted failure".to_owned());
+    failure
+}
+
 impl FakeStream {
-    fn process(&mut self) {
-        if !self.handshaken {
-            if self.input.len() < 20 {
-                return;
-            }
-            self.input.advance(20);
-            self.output.extend([0, 0, 4, 5]); // Bolt 5.4
-            self.handshaken = true;
+    fn process(&mut self, bytes: &[u8]) {
+        if self.server.handle_input(bytes, Instant::now()).is_err() {
+            self.closed = true;
         }
         let mut batch = Vec::new();
-        while let Some(message) = self.next_message() {
-            let mut decoder = Decoder::new(message);
-            let (tag, len) = decoder.read_struct_header().unwrap();
-            let fields: Vec<Value> = (0..len).map(|_| decoder.decode_value().unwrap()).collect();
-            batch.push(name(tag));
-            self.answer(tag, &fields);
-            if self.closed {
-                break;
+        let mut requests = VecDeque::new();
+        while let Some(event) = self.server.poll_event() {
+            if let ServerEvent::Request(request) = event {
+                let message = request
+                    .message
+                    .unwrap_or_else(|e| panic!("the driver sent an invalid request: {e}"));
+                batch.push(message.name());
+                requests.push_back(message);
             }
         }
         if !batch.is_empty() {
             self.world.lock().unwrap().writes.push((self.id, batch));
         }
-    }
-
-    fn next_message(&mut self) -> Option<Bytes> {
-        let mut message = BytesMut::new();
-        let mut at = 0;
-        loop {
-            let header = self.input.get(at..at + 2)?;
-            let len = u16::from_be_bytes([header[0], header[1]]) as usize;
-            if len == 0 {
-                if message.is_empty() && at == 0 {
-                    self.input.advance(2); // NOOP
-                    continue;
-                }
-                self.input.advance(at + 2);
-                return Some(message.freeze());
+        for message in requests {
+            if self.closed || self.silent || self.server.is_closed() {
+                break;
             }
-            message.extend_from_slice(self.input.get(at + 2..at + 2 + len)?);
-            at += 2 + len;
+            self.answer(&message);
+        }
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        while let Some(bytes) = self.server.poll_transmit() {
+            self.output.extend(bytes);
+        }
+        if self.server.is_closed() {
+            self.closed = true;
         }
     }
 
-    fn answer(&mut self, tag: u8, fields: &[Value]) {
-        if self.silent {
-            return;
-        }
+    fn answer(&mut self, message: &ClientMessage) {
+        // What a real server does with it now, given the answers so far (GOODBYE: close).
+        let verdict = match message {
+            ClientMessage::Goodbye => Some(Verdict::Close),
+            _ => self.server.current_verdict(),
+        };
         let scripted = {
             let mut w = self.world.lock().unwrap();
-            let call = Call { tag, fields };
+            let call = Call {
+                name: message.name(),
+                message,
+            };
             let entry = format!(
                 "c{}:{}{}",
                 self.id,
-                name(tag),
-                match (tag, fields.first()) {
-                    (RUN, _) => format!(" {}", call.query()),
-                    (TELEMETRY, Some(Value::Integer(api))) => format!(" {api}"),
+                call.name,
+                match message {
+                    ClientMessage::Run(_) => format!(" {}", call.query()),
+                    ClientMessage::Telemetry(api) => format!(" {}", *api as i64),
                     _ => String::new(),
                 }
             );
             w.log.push(entry);
-            if self.failed && tag != RESET {
-                None
-            } else {
+            if verdict == Some(Verdict::Accept) {
                 (w.script)(&call)
+            } else {
+                None
             }
         };
-        if self.failed && tag != RESET {
-            self.send(0x7E, None);
-            return;
+        match verdict {
+            Some(Verdict::Accept) => {}
+            Some(Verdict::Ignore) => return self.server.ignored().unwrap(),
+            Some(Verdict::Refuse { failure, close }) => {
+                self.server.failure(&failure).unwrap();
+                if close {
+                    self.server.close();
+                }
+                return;
+            }
+            Some(Verdict::Close) => return self.server.close(),
+            other => panic!("the server would not answer {message:?}: {other:?}"),
         }
         let reply = match scripted {
             Some(reply) => reply,
-            None => self.default_reply(tag, fields),
+            None => self.default_reply(message),
         };
         match reply {
-            Reply::Success(meta) => {
-                let map: Map = meta.into_iter().collect();
-                self.send(0x70, Some(Value::Map(map)));
-            }
+            Reply::Success(meta) => self.server.success(bolt_map(meta)).unwrap(),
             Reply::RecordsThenFailure(records, code) => {
                 for record in records {
-                    self.send(0x71, Some(Value::List(record)));
+                    self.record(record);
                 }
-                self.failed = true;
-                let map: Map = [
-                    ("code", Value::from(code)),
-                    ("message", Value::from("scripted failure")),
-                ]
-                .into_iter()
-                .collect();
-                self.send(0x7F, Some(Value::Map(map)));
+                self.server.failure(&failure(code)).unwrap();
             }
-            Reply::Failure(code) => {
-                self.failed = true;
-                let map: Map = [
-                    ("code", Value::from(code)),
-                    ("message", Value::from("scripted failure")),
-                ]
-                .into_iter()
-                .collect();
-                self.send(0x7F, Some(Value::Map(map)));
-            }
-            Reply::Cut => self.closed = true,
+            Reply::Failure(code) => self.server.failure(&failure(code)).unwrap(),
+            Reply::Cut => self.server.close(),
             Reply::Silent => self.silent = true,
         }
     }
 
-    fn default_reply(&mut self, tag: u8, fields: &[Value]) -> Reply {
-        match tag {
-            HELLO => Reply::Success(vec![
+    fn record(&mut self, fields: Vec<Value>) {
+        let fields: Vec<BoltValue> = fields.into_iter().map(BoltValue::from).collect();
+        self.server.record(&fields).unwrap();
+    }
+
+    fn default_reply(&mut self, message: &ClientMessage) -> Reply {
+        match message {
+            ClientMessage::Hello(_) => Reply::Success(vec![
                 ("server", Value::from("Neo4j/5.26.0")),
                 ("connection_id", Value::from(format!("bolt-{}", self.id))),
             ]),
-            RESET => {
-                self.failed = false;
+            ClientMessage::Reset => {
                 self.in_tx = false;
                 self.rows.clear();
                 Reply::Success(vec![])
             }
-            RUN => {
-                let query = match fields.first() {
-                    Some(Value::String(q)) => q.as_str().to_owned(),
-                    _ => String::new(),
-                };
-                let rows = (self.world.lock().unwrap().rows)(&query);
+            ClientMessage::Run(run) => {
+                let rows = (self.world.lock().unwrap().rows)(&run.query);
                 let width = rows.first().map_or(1, Vec::len);
                 let qid = if self.in_tx {
                     self.next_qid += 1;
@@ -368,35 +351,32 @@ impl FakeStream {
                 }
                 Reply::Success(meta)
             }
-            BEGIN => {
+            ClientMessage::Begin(_) => {
                 self.in_tx = true;
                 self.next_qid = 0;
                 Reply::Success(vec![])
             }
-            COMMIT => {
+            ClientMessage::Commit => {
                 self.in_tx = false;
                 self.rows.clear();
                 let mut w = self.world.lock().unwrap();
                 w.commits += 1;
                 Reply::Success(vec![("bookmark", Value::from(format!("bm-{}", w.commits)))])
             }
-            ROLLBACK => {
+            ClientMessage::Rollback => {
                 self.in_tx = false;
                 self.rows.clear();
                 Reply::Success(vec![])
             }
-            PULL | DISCARD => {
-                let field = |key| match fields.first() {
-                    Some(Value::Map(m)) => m.get(key).and_then(Value::as_int),
-                    _ => None,
-                };
-                let n = field("n").unwrap_or(-1);
-                let sent_qid = field("qid").unwrap_or(-1);
+            ClientMessage::Pull { n, qid: sent_qid }
+            | ClientMessage::Discard { n, qid: sent_qid } => {
+                let (n, sent_qid) = (*n, *sent_qid);
+                let pull = matches!(message, ClientMessage::Pull { .. });
                 self.world
                     .lock()
                     .unwrap()
                     .streams_log
-                    .push(format!("{} n={n} qid={sent_qid}", name(tag)));
+                    .push(format!("{} n={n} qid={sent_qid}", message.name()));
                 let qid = if sent_qid == -1 {
                     self.last_qid
                 } else {
@@ -415,9 +395,9 @@ impl FakeStream {
                 if !more {
                     self.rows.remove(&qid);
                 }
-                if tag == PULL {
+                if pull {
                     for row in taken {
-                        self.send(0x71, Some(Value::List(row)));
+                        self.record(row);
                     }
                 }
                 if more {
@@ -433,21 +413,6 @@ impl FakeStream {
             }
             _ => Reply::Success(vec![]),
         }
-    }
-
-    fn send(&mut self, tag: u8, field: Option<Value>) {
-        let mut body = BytesMut::new();
-        encode::write_struct_header(&mut body, tag, usize::from(field.is_some())).unwrap();
-        if let Some(field) = field {
-            encode::encode_value(&mut body, &field).unwrap();
-        }
-        let mut framed = BytesMut::new();
-        for chunk in body.chunks(0xFFFF) {
-            framed.put_u16(chunk.len() as u16);
-            framed.extend_from_slice(chunk);
-        }
-        framed.put_u16(0);
-        self.output.extend(framed);
     }
 }
 
@@ -483,8 +448,7 @@ impl AsyncWrite for FakeStream {
         if self.closed {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
-        self.input.extend_from_slice(buf);
-        self.process();
+        self.process(buf);
         Poll::Ready(Ok(buf.len()))
     }
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -590,7 +554,7 @@ fn records_are_pulled_in_batches_only_when_consumed() {
 fn transient_failures_are_retried_and_the_work_runs_again() {
     let mut failures = 2;
     let world = World::new(move |call| {
-        if call.tag == RUN && failures > 0 {
+        if call.name == "RUN" && failures > 0 {
             failures -= 1;
             return Some(Reply::Failure(
                 "Neo.TransientError.Transaction.DeadlockDetected",
@@ -622,7 +586,7 @@ fn transient_failures_are_retried_and_the_work_runs_again() {
 #[test]
 fn non_retryable_errors_are_returned_at_once() {
     let world = World::new(|call| {
-        (call.tag == RUN).then_some(Reply::Failure("Neo.ClientError.Statement.SyntaxError"))
+        (call.name == "RUN").then_some(Reply::Failure("Neo.ClientError.Statement.SyntaxError"))
     });
     let driver = driver(&world, Config::default());
     let attempts = Arc::new(Mutex::new(0));
@@ -648,7 +612,7 @@ fn non_retryable_errors_are_returned_at_once() {
 fn a_connection_lost_before_commit_is_retried_on_a_new_connection() {
     let mut cut = true;
     let world = World::new(move |call| {
-        if call.tag == RUN && cut {
+        if call.name == "RUN" && cut {
             cut = false;
             return Some(Reply::Cut);
         }
@@ -674,7 +638,7 @@ fn a_connection_lost_before_commit_is_retried_on_a_new_connection() {
 
 #[test]
 fn a_connection_lost_after_commit_was_sent_is_reported_and_not_retried() {
-    let world = World::new(|call| (call.tag == COMMIT).then_some(Reply::Cut));
+    let world = World::new(|call| (call.name == "COMMIT").then_some(Reply::Cut));
     let driver = driver(&world, Config::default());
     let attempts = Arc::new(Mutex::new(0));
     let err = block_on(async {
@@ -692,6 +656,54 @@ fn a_connection_lost_after_commit_was_sent_is_reported_and_not_retried() {
     assert!(err.to_string().contains("not retried"));
     assert!(!err.is_retryable());
     assert_eq!(*attempts.lock().unwrap(), 1);
+    assert_eq!(
+        log(&world).iter().filter(|l| l.ends_with("COMMIT")).count(),
+        1
+    );
+}
+
+#[test]
+fn a_commit_refused_because_the_database_is_shutting_down_is_of_unknown_outcome() {
+    // Neo4j 5.26 stopping (SIGTERM) answers COMMIT with DatabaseUnavailable even when it applied
+    // the commit: `cargo xtask faults` stored such writes twice when they were retried.
+    let world = World::new(|call| {
+        (call.name == "COMMIT").then_some(Reply::Failure(
+            "Neo.TransientError.General.DatabaseUnavailable",
+        ))
+    });
+    let driver = driver(&world, Config::default());
+    let attempts = Arc::new(Mutex::new(0));
+    let err = block_on(async {
+        let mut session = driver.session();
+        let attempts = &attempts;
+        session
+            .execute_write(|tx| async move {
+                *attempts.lock().unwrap() += 1;
+                tx.run("CREATE ()").await?.consume().await
+            })
+            .await
+    })
+    .unwrap_err();
+    assert!(matches!(err, Error::IncompleteCommit { .. }), "{err}");
+    assert!(err.to_string().contains("DatabaseUnavailable"), "{err}");
+    assert_eq!(*attempts.lock().unwrap(), 1, "not retried");
+
+    // The same failure on a query is retried as before: nothing was committed.
+    let mut failures = 1;
+    let world = World::new(move |call| {
+        (call.name == "RUN" && failures > 0).then(|| {
+            failures -= 1;
+            Reply::Failure("Neo.TransientError.General.DatabaseUnavailable")
+        })
+    });
+    let retrying = self::driver(&world, Config::default());
+    block_on(async {
+        retrying
+            .session()
+            .execute_write(|tx| async move { tx.run("CREATE ()").await?.consume().await })
+            .await
+    })
+    .unwrap();
     assert_eq!(
         log(&world).iter().filter(|l| l.ends_with("COMMIT")).count(),
         1
@@ -792,7 +804,7 @@ fn execute_query_uses_the_default_bookmark_manager() {
 fn an_expired_token_is_refreshed_by_the_auth_manager_and_the_work_retried() {
     let mut expired_once = true;
     let world = World::new(move |call| {
-        if call.tag == RUN && expired_once {
+        if call.name == "RUN" && expired_once {
             expired_once = false;
             return Some(Reply::Failure("Neo.ClientError.Security.TokenExpired"));
         }
@@ -834,7 +846,7 @@ fn an_expired_token_is_refreshed_by_the_auth_manager_and_the_work_retried() {
 
 #[test]
 fn a_silent_server_cannot_hang_a_caller_with_a_read_timeout() {
-    let world = World::new(|call| (call.tag == RUN).then_some(Reply::Silent));
+    let world = World::new(|call| (call.name == "RUN").then_some(Reply::Silent));
     let config = Config::default().with_read_timeout(Some(Duration::from_millis(50)));
     let driver = driver(&world, config);
     let err = block_on(async { driver.session().run("RETURN 1").await.map(drop) }).unwrap_err();
@@ -847,7 +859,7 @@ fn a_silent_server_cannot_hang_a_caller_with_a_read_timeout() {
 #[test]
 fn a_read_timeout_inside_a_transaction_closes_the_connection_at_once() {
     let world =
-        World::new(|call| (call.tag == RUN && call.query() == "SLOW").then_some(Reply::Silent));
+        World::new(|call| (call.name == "RUN" && call.query() == "SLOW").then_some(Reply::Silent));
     let config = Config::default().with_read_timeout(Some(Duration::from_millis(50)));
     let driver = driver(&world, config);
     block_on(async {
@@ -954,7 +966,7 @@ fn the_driver_is_cheap_to_clone_and_send_and_sync() {
 #[test]
 fn records_received_before_a_failure_are_yielded_before_the_error() {
     let world = World::new(|call| {
-        (call.tag == PULL).then(|| {
+        (call.name == "PULL").then(|| {
             Reply::RecordsThenFailure(
                 vec![vec![Value::Integer(1)], vec![Value::Integer(2)]],
                 "Neo.ClientError.Statement.ArithmeticError",
@@ -1007,7 +1019,7 @@ fn closing_the_driver_says_goodbye_on_idle_connections() {
 #[test]
 fn rollback_after_a_failed_query_succeeds_and_resets_the_connection() {
     let world = World::new(|call| {
-        (call.tag == RUN && call.query() == "BAD")
+        (call.name == "RUN" && call.query() == "BAD")
             .then_some(Reply::Failure("Neo.ClientError.Statement.SyntaxError"))
     });
     let driver = driver(&world, Config::default());
@@ -1081,7 +1093,7 @@ fn closing_a_session_rolls_back_its_open_transaction_and_discards_open_results()
 
 #[test]
 fn closing_a_session_on_a_dead_connection_does_not_fail() {
-    let world = World::new(|call| (call.tag == DISCARD).then_some(Reply::Cut));
+    let world = World::new(|call| (call.name == "DISCARD").then_some(Reply::Cut));
     world.lock().unwrap().rows = |_| (0..10).map(|i| vec![Value::Integer(i)]).collect();
     let driver = driver(&world, Config::default().with_fetch_size(2));
     block_on(async {
@@ -1122,7 +1134,7 @@ fn verify_connectivity_round_trips_a_reset_on_a_pooled_connection() {
 #[test]
 fn a_failed_query_resets_its_connection_at_once() {
     let world = World::new(|call| {
-        (call.tag == RUN).then_some(Reply::Failure("Neo.ClientError.Statement.SyntaxError"))
+        (call.name == "RUN").then_some(Reply::Failure("Neo.ClientError.Statement.SyntaxError"))
     });
     let driver = driver(&world, Config::default());
     block_on(async {
@@ -1182,7 +1194,7 @@ fn hello_with_telemetry() -> Reply {
 
 #[test]
 fn telemetry_goes_with_every_api_call_pipelined_with_its_work() {
-    let world = World::new(|call| (call.tag == HELLO).then(hello_with_telemetry));
+    let world = World::new(|call| (call.name == "HELLO").then(hello_with_telemetry));
     let driver = driver(&world, Config::default());
     block_on(async {
         let mut session = driver.session();
@@ -1236,8 +1248,9 @@ fn telemetry_goes_with_every_api_call_pipelined_with_its_work() {
 #[test]
 fn telemetry_is_not_sent_when_disabled_or_not_asked_for() {
     for (server_asks, driver_allows) in [(false, true), (true, false)] {
-        let world =
-            World::new(move |call| (call.tag == HELLO && server_asks).then(hello_with_telemetry));
+        let world = World::new(move |call| {
+            (call.name == "HELLO" && server_asks).then(hello_with_telemetry)
+        });
         let driver = driver(&world, Config::default().with_telemetry(driver_allows));
         block_on(async {
             driver.session().run("RETURN 1").await?.consume().await?;
@@ -1256,13 +1269,13 @@ fn a_retried_transaction_function_repeats_telemetry_only_until_the_server_acknow
     // connection: TELEMETRY succeeds, BEGIN fails with a transient error. Attempt 3: no TELEMETRY.
     let mut telemetries = 0;
     let mut begins = 0;
-    let world = World::new(move |call| match call.tag {
-        HELLO => Some(hello_with_telemetry()),
-        TELEMETRY => {
+    let world = World::new(move |call| match call.name {
+        "HELLO" => Some(hello_with_telemetry()),
+        "TELEMETRY" => {
             telemetries += 1;
             (telemetries == 1).then_some(Reply::Cut)
         }
-        BEGIN => {
+        "BEGIN" => {
             begins += 1;
             (begins == 1).then_some(Reply::Failure("Neo.TransientError.General.PleaseRetry"))
         }
@@ -1314,7 +1327,7 @@ fn a_retried_transaction_function_repeats_telemetry_only_until_the_server_acknow
 fn an_unknown_query_type_in_a_summary_is_a_protocol_error_of_consume() {
     let mut first = true;
     let world = World::new(move |call| {
-        if call.tag == PULL && first {
+        if call.name == "PULL" && first {
             first = false;
             return Some(Reply::Success(vec![("type", Value::from("wr"))]));
         }
@@ -1338,6 +1351,50 @@ fn an_unknown_query_type_in_a_summary_is_a_protocol_error_of_consume() {
 }
 
 #[test]
+fn a_success_field_of_the_wrong_type_is_a_protocol_error_not_missing_data() {
+    // `fields: 7` used to read as "no columns": the query then "succeeded" with no keys.
+    let mut first = true;
+    let world = World::new(move |call| {
+        if call.name == "RUN" && first {
+            first = false;
+            return Some(Reply::Success(vec![("fields", Value::Integer(7))]));
+        }
+        None
+    });
+    let driver = driver(&world, Config::default());
+    let err = block_on(driver.execute_query("RETURN 1").into_future()).unwrap_err();
+    assert!(
+        matches!(&err, Error::Protocol(m) if m.contains("`fields` = Integer(7)") && m.contains("list of strings")),
+        "{err}"
+    );
+    // Protocol errors are not retried; the broken connection is not reused.
+    assert_eq!(world.lock().unwrap().connections, 1);
+    let result = block_on(driver.execute_query("RETURN 1").into_future()).unwrap();
+    assert_eq!(result.keys.len(), 1);
+    assert_eq!(world.lock().unwrap().connections, 2);
+}
+
+#[test]
+fn an_oversized_message_names_the_drivers_setting() {
+    let world = World::new(|call| {
+        (call.name == "RUN").then(|| {
+            let long = Value::from("x".repeat(2_000));
+            Reply::Success(vec![("fields", Value::List(vec![long]))])
+        })
+    });
+    let driver = driver(&world, Config::default().with_max_message_size(1_024));
+    let err = block_on(driver.execute_query("RETURN 1").into_future()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, Error::Protocol(_))
+            && text.contains("1024 bytes")
+            && text.contains("Config::with_max_message_size")
+            && !text.contains("ConnectionConfig"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_server_that_does_not_announce_itself_as_neo4j_is_refused() {
     for (agent, accepted) in [
         ("AgentSmith/0.0.1", false),
@@ -1349,7 +1406,7 @@ fn a_server_that_does_not_announce_itself_as_neo4j_is_refused() {
         ("Neo4j/5.26.0 compatible (ArcadeDB 26.10.2)", true),
     ] {
         let world = World::new(move |call| {
-            (call.tag == HELLO).then(|| {
+            (call.name == "HELLO").then(|| {
                 Reply::Success(vec![
                     ("server", Value::from(agent)),
                     ("connection_id", Value::from("bolt-1")),
@@ -1430,7 +1487,7 @@ fn auth_tokens_expire_on_the_runtime_clock() {
 #[test]
 fn retries_wait_and_give_up_on_the_runtime_clock() {
     let world = World::new(|call| {
-        (call.tag == RUN).then_some(Reply::Failure(
+        (call.name == "RUN").then_some(Reply::Failure(
             "Neo.TransientError.Transaction.DeadlockDetected",
         ))
     });
@@ -1466,21 +1523,23 @@ fn retries_wait_and_give_up_on_the_runtime_clock() {
     })
     .unwrap_err();
     assert!(err.is_retryable(), "{err}");
-    // Attempts at 0, 1, 3, 7 and 15 s of simulated time (delays 1, 2, 4, 8 s); after the fifth
-    // more than 10 s have passed since the first, so the error is returned. No real time passed.
+    // Attempts at 0, 1, 3 and 7 s of simulated time (delays 1, 2, 4 s); the next delay (8 s)
+    // would end after the 10 s budget and is cut to end with it: the fifth and last attempt
+    // starts at 10 s, and its error is returned. No real time passed.
     let secs: Vec<u64> = attempts
         .lock()
         .unwrap()
         .iter()
         .map(Duration::as_secs)
         .collect();
-    assert_eq!(secs, [0, 1, 3, 7, 15]);
+    assert_eq!(secs, [0, 1, 3, 7, 10]);
+    assert_eq!(world.lock().unwrap().clock - t0, Duration::from_secs(10));
 }
 
 #[test]
 fn a_failed_transaction_reports_its_failure_to_every_later_use_and_sends_nothing_more() {
     let world = World::new(|call| {
-        (call.tag == RUN && call.query() == "BAD")
+        (call.name == "RUN" && call.query() == "BAD")
             .then_some(Reply::Failure("Neo.ClientError.Statement.SyntaxError"))
     });
     let driver = driver(&world, Config::default());
@@ -1518,7 +1577,7 @@ fn a_failed_transaction_reports_its_failure_to_every_later_use_and_sends_nothing
 #[test]
 fn a_result_that_failed_reports_the_failure_again_when_consumed() {
     let world = World::new(|call| {
-        (call.tag == PULL).then_some(Reply::RecordsThenFailure(
+        (call.name == "PULL").then_some(Reply::RecordsThenFailure(
             vec![vec![Value::Integer(1)]],
             "Neo.TransientError.Transaction.DeadlockDetected",
         ))
@@ -1548,12 +1607,12 @@ fn a_result_that_failed_reports_the_failure_again_when_consumed() {
 fn before_bolt_5_6_gql_statuses_are_filled_in_from_records_and_notifications() {
     // The fake server speaks Bolt 5.4: no `statuses`, so the driver fills them in.
     let mut creating = false;
-    let world = World::new(move |call| match call.tag {
-        RUN => {
+    let world = World::new(move |call| match call.name {
+        "RUN" => {
             creating = call.query().starts_with("CREATE");
             creating.then(|| Reply::Success(vec![("fields", Value::List(vec![]))]))
         }
-        PULL if creating => {
+        "PULL" if creating => {
             let notification: Map = [
                 ("severity", Value::from("WARNING")),
                 ("category", Value::from("DEPRECATION")),
@@ -1610,8 +1669,8 @@ fn a_liveness_check_the_server_never_answers_ends_at_its_recv_timeout_and_a_new_
     // The server promises an answer within 2 s (`connection.recv_timeout_seconds`), then leaves
     // the liveness check's RESET unanswered (TestKit's `test_timeout_recv_timeout`).
     let mut resets = 0;
-    let world = World::new(move |call| match call.tag {
-        HELLO => {
+    let world = World::new(move |call| match call.name {
+        "HELLO" => {
             let hints: Map = [("connection.recv_timeout_seconds", Value::Integer(2))]
                 .into_iter()
                 .collect();
@@ -1621,7 +1680,7 @@ fn a_liveness_check_the_server_never_answers_ends_at_its_recv_timeout_and_a_new_
                 ("hints", Value::Map(hints)),
             ]))
         }
-        RESET => {
+        "RESET" => {
             resets += 1;
             (resets == 1).then_some(Reply::Silent)
         }
@@ -1810,7 +1869,7 @@ fn the_resolver_is_called_once_per_new_connection() {
 fn a_server_refusing_the_credentials_is_not_skipped_for_the_next_resolved_address() {
     let world = World::new(|call| {
         // Bolt 5.1+ sends the credentials in LOGON.
-        (call.tag == 0x6A).then_some(Reply::Failure("Neo.ClientError.Security.Unauthorized"))
+        (call.name == "LOGON").then_some(Reply::Failure("Neo.ClientError.Security.Unauthorized"))
     });
     let (driver, _) = resolving_driver(&world, &["first:1", "second:2"]);
     let error = block_on(driver.verify_connectivity()).unwrap_err();
@@ -1949,7 +2008,7 @@ fn commit_discards_the_unconsumed_results_and_puts_them_out_of_scope() {
 #[test]
 fn a_failure_in_one_result_is_reported_by_the_others_which_send_nothing() {
     let world = World::new(|call| {
-        (call.tag == RUN && call.query() == "BAD")
+        (call.name == "RUN" && call.query() == "BAD")
             .then_some(Reply::Failure("Neo.ClientError.Statement.SyntaxError"))
     });
     world.lock().unwrap().rows = nested_rows;
@@ -2076,7 +2135,6 @@ fn transactions_and_their_results_are_send() {
 // ---------------------------------------------------------------------------------------------
 // The auth manager hears of every security failure on a connection authenticated with its token.
 
-const LOGON: u8 = 0x6A;
 const TOKEN_EXPIRED: &str = "Neo.ClientError.Security.TokenExpired";
 
 /// An auth manager that hands out one token and records what it is told.
@@ -2137,12 +2195,12 @@ enum FailingStep {
 impl FailingStep {
     fn fails(self, call: &Call<'_>) -> bool {
         match self {
-            FailingStep::Logon => call.tag == LOGON,
+            FailingStep::Logon => call.name == "LOGON",
             FailingStep::AutoCommitRun | FailingStep::TxRun => call.query() == "FAIL",
-            FailingStep::AutoCommitPull => call.tag == PULL,
-            FailingStep::Begin => call.tag == BEGIN,
-            FailingStep::Commit => call.tag == COMMIT,
-            FailingStep::Rollback => call.tag == ROLLBACK,
+            FailingStep::AutoCommitPull => call.name == "PULL",
+            FailingStep::Begin => call.name == "BEGIN",
+            FailingStep::Commit => call.name == "COMMIT",
+            FailingStep::Rollback => call.name == "ROLLBACK",
         }
     }
 
@@ -2267,12 +2325,12 @@ fn a_bearer_manager_refreshes_its_token_after_an_auto_commit_query_failed_with_t
 
 #[test]
 fn per_session_auth_failures_are_not_reported_to_the_drivers_auth_manager() {
-    for failing in [RUN, LOGON] {
-        let failing_call = format!(":{}", name(failing));
+    for failing in ["RUN", "LOGON"] {
+        let failing_call = format!(":{}", failing);
         let session_auth = AuthToken::basic("neo5j", "pass");
         let manager = TrackingAuthManager::new(true);
         let world =
-            World::new(move |call| (call.tag == failing).then_some(Reply::Failure(TOKEN_EXPIRED)));
+            World::new(move |call| (call.name == failing).then_some(Reply::Failure(TOKEN_EXPIRED)));
         let session_driver = driver(&world, Config::default().with_auth_manager(manager.clone()));
         let error = block_on(async {
             let mut session = session_driver
@@ -2282,7 +2340,7 @@ fn per_session_auth_failures_are_not_reported_to_the_drivers_auth_manager() {
                 Ok(_) => panic!("the query should fail"),
             }
         });
-        let context = format!("failing {}: {error:?}", name(failing));
+        let context = format!("failing {}: {error:?}", failing);
         assert!(manager.told().is_empty(), "{context}");
         assert_eq!(*manager.asked.lock().unwrap(), 0, "{context}");
         assert!(!error.is_retryable(), "{context}");
@@ -2290,7 +2348,7 @@ fn per_session_auth_failures_are_not_reported_to_the_drivers_auth_manager() {
         // The same for execute_query with its own auth: the manager is not told and the work
         // is not retried.
         let world =
-            World::new(move |call| (call.tag == failing).then_some(Reply::Failure(TOKEN_EXPIRED)));
+            World::new(move |call| (call.name == failing).then_some(Reply::Failure(TOKEN_EXPIRED)));
         let query_driver = driver(&world, Config::default().with_auth_manager(manager.clone()));
         let error = block_on(async {
             query_driver
@@ -2448,7 +2506,7 @@ fn after_an_authorization_expired_the_other_connections_authenticate_again_befor
 fn a_failed_attempt_releases_its_connection_even_if_the_function_kept_a_result() {
     let mut failed_once = false;
     let world = World::new(move |call| {
-        (call.tag == PULL && !std::mem::replace(&mut failed_once, true)).then(|| {
+        (call.name == "PULL" && !std::mem::replace(&mut failed_once, true)).then(|| {
             Reply::RecordsThenFailure(
                 Vec::new(),
                 "Neo.TransientError.Transaction.DeadlockDetected",

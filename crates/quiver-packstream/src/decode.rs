@@ -124,6 +124,42 @@ pub enum Token {
     },
 }
 
+/// One step of the pull parser with strings and byte arrays borrowed from the decoder's input
+/// ([`Decoder::next_token_ref`]): for a consumer that converts each token at once (into another
+/// language's objects, say), it saves the reference counting of [`Token`]'s `Bytes` slices.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TokenRef<'a> {
+    /// `null`.
+    Null,
+    /// A boolean.
+    Boolean(bool),
+    /// An integer.
+    Integer(i64),
+    /// A float.
+    Float(f64),
+    /// A byte array, borrowed from the input.
+    Bytes(&'a [u8]),
+    /// A string, borrowed from the input.
+    String(&'a str),
+    /// A list header; `len` values follow.
+    List {
+        /// Number of elements.
+        len: usize,
+    },
+    /// A map header; `len` key/value pairs follow, each key a string.
+    Map {
+        /// Number of entries.
+        len: usize,
+    },
+    /// A structure header; `len` fields follow.
+    Structure {
+        /// The tag byte.
+        tag: u8,
+        /// Number of fields (0–15).
+        len: usize,
+    },
+}
+
 /// A parsed marker and its size fields, before slicing the input.
 #[derive(Debug, Clone)]
 enum Header {
@@ -238,6 +274,15 @@ impl Decoder {
     /// rest in [`parse_wide_header`](Self::parse_wide_header), keeping this hot path small.
     #[inline]
     fn parse_header(&self) -> Result<(Header, usize), DecodeError> {
+        self.parse_header_checking::<true>()
+    }
+
+    /// [`parse_header`](Self::parse_header), checking strings for UTF-8 only if `CHECK_UTF8`
+    /// (for a caller that checks them itself, once).
+    #[inline]
+    fn parse_header_checking<const CHECK_UTF8: bool>(
+        &self,
+    ) -> Result<(Header, usize), DecodeError> {
         let data: &[u8] = &self.input;
         let start = self.pos;
         let Some(&m) = data.get(start) else {
@@ -248,21 +293,25 @@ impl Decoder {
         match m {
             0x00..=0x7F => Ok((Header::Integer(i64::from(m)), body)),
             0xF0..=0xFF => Ok((Header::Integer(i64::from(m as i8)), body)),
-            0x80..=0x8F => self.string_header(body, nibble),
+            0x80..=0x8F => self.string_header::<CHECK_UTF8>(body, nibble),
             0x90..=0x9F => Ok((Header::List(nibble), body)),
             0xA0..=0xAF => Ok((Header::Map(nibble), body)),
             0xB0..=0xBF => match data.get(body) {
                 Some(&tag) => Ok((Header::Structure(tag, nibble), body + 1)),
                 None => Err(self.unexpected_end()),
             },
-            _ => self.parse_wide_header(m, body),
+            _ => self.parse_wide_header::<CHECK_UTF8>(m, body),
         }
     }
 
     /// The markers in `C0`–`EF`: null, booleans, floats, sized ints, and the 8/16/32-bit size
     /// forms of strings, bytes, lists and maps.
     #[inline(never)]
-    fn parse_wide_header(&self, m: u8, body: usize) -> Result<(Header, usize), DecodeError> {
+    fn parse_wide_header<const CHECK_UTF8: bool>(
+        &self,
+        m: u8,
+        body: usize,
+    ) -> Result<(Header, usize), DecodeError> {
         let data: &[u8] = &self.input;
         let header = match m {
             marker::NULL => (Header::Null, body),
@@ -304,7 +353,7 @@ impl Decoder {
             }
             marker::STRING_8 | marker::STRING_16 | marker::STRING_32 => {
                 let (len, from) = self.size_at(body, m - marker::STRING_8)?;
-                return self.string_header(from, len);
+                return self.string_header::<CHECK_UTF8>(from, len);
             }
             marker::LIST_8 | marker::LIST_16 | marker::LIST_32 => {
                 let (len, next) = self.size_at(body, m - marker::LIST_8)?;
@@ -351,13 +400,17 @@ impl Decoder {
         }
     }
 
-    /// A string of `len` bytes starting at `from`, checked to be UTF-8.
+    /// A string of `len` bytes starting at `from`, checked to be UTF-8 if `CHECK_UTF8`.
     #[inline]
-    fn string_header(&self, from: usize, len: usize) -> Result<(Header, usize), DecodeError> {
+    fn string_header<const CHECK_UTF8: bool>(
+        &self,
+        from: usize,
+        len: usize,
+    ) -> Result<(Header, usize), DecodeError> {
         let to = self.payload_end(from, len)?;
         let utf8 = self.input.get(from..to).unwrap_or_default();
         // ASCII (most keys and short strings) is checked inline; the rest by the full check.
-        if !utf8.is_ascii() && std::str::from_utf8(utf8).is_err() {
+        if CHECK_UTF8 && !utf8.is_ascii() && std::str::from_utf8(utf8).is_err() {
             return Err(self.error(self.pos, DecodeErrorKind::InvalidUtf8));
         }
         Ok((Header::String(from..to), to))
@@ -391,6 +444,32 @@ impl Decoder {
         let (header, next) = self.parse_header()?;
         self.pos = next;
         Ok(self.to_token(header))
+    }
+
+    /// Like [`next_token`](Self::next_token), but strings and byte arrays borrow the input
+    /// instead of sharing it. The same checks, the same errors; on error the position stays.
+    pub fn next_token_ref(&mut self) -> Result<TokenRef<'_>, DecodeError> {
+        // Strings are checked once, below, where the check also gives the `&str`.
+        let (header, next) = self.parse_header_checking::<false>()?;
+        let token = match header {
+            Header::Null => TokenRef::Null,
+            Header::Boolean(b) => TokenRef::Boolean(b),
+            Header::Integer(i) => TokenRef::Integer(i),
+            Header::Float(f) => TokenRef::Float(f),
+            Header::Bytes(r) => TokenRef::Bytes(self.input.get(r).unwrap_or_default()),
+            Header::String(r) => {
+                let utf8 = self.input.get(r).unwrap_or_default();
+                match std::str::from_utf8(utf8) {
+                    Ok(s) => TokenRef::String(s),
+                    Err(_) => return Err(self.error(self.pos, DecodeErrorKind::InvalidUtf8)),
+                }
+            }
+            Header::List(len) => TokenRef::List { len },
+            Header::Map(len) => TokenRef::Map { len },
+            Header::Structure(tag, len) => TokenRef::Structure { tag, len },
+        };
+        self.pos = next;
+        Ok(token)
     }
 
     /// Skips one whole value (a container with everything in it). Checks the same things as

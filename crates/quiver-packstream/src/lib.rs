@@ -9,7 +9,7 @@
 //!   share the decoder's input buffer.
 //! * [`encode`]: writers for single values and container headers (always the smallest
 //!   marker), and [`encode_value`] / [`to_bytes`] for trees.
-//! * [`Decoder`]: a pull parser ([`Decoder::next_token`], typed `read_*` helpers,
+//! * [`Decoder`]: a pull parser ([`Decoder::next_token`], [`Decoder::next_token_ref`], typed `read_*` helpers,
 //!   [`Decoder::skip_value`]) and a tree decoder ([`Decoder::decode_value`], [`decode`]).
 //!
 //! # Example
@@ -75,7 +75,8 @@ mod packstr;
 mod value;
 
 pub use decode::{
-    DecodeError, DecodeErrorKind, DecodeLimits, Decoder, Token, decode, decode_with_limits,
+    DecodeError, DecodeErrorKind, DecodeLimits, Decoder, Token, TokenRef, decode,
+    decode_with_limits,
 };
 pub use encode::{EncodeError, encode_value};
 pub use map::{IntoIter as MapIntoIter, Iter as MapIter, Map};

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use proptest::prelude::*;
-use quiver_packstream::{Decoder, Map, Structure, Token, Value, decode, to_bytes};
+use quiver_packstream::{Decoder, Map, Structure, Token, TokenRef, Value, decode, to_bytes};
 
 /// Integers biased towards the marker boundaries.
 fn integer() -> impl Strategy<Value = i64> {
@@ -127,6 +127,42 @@ proptest! {
         }
         let mut d = Decoder::new(input);
         while d.next_token().is_ok() {}
+    }
+
+    /// The borrowing pull API yields the same tokens, errors and positions as the sharing one.
+    #[test]
+    fn next_token_ref_agrees_with_next_token(v in value(), cut in any::<prop::sample::Index>(), junk in any::<u8>()) {
+        let valid = to_bytes(&v).unwrap();
+        let mut corrupted = valid.to_vec();
+        if !corrupted.is_empty() {
+            let i = cut.index(corrupted.len());
+            corrupted[i] = junk;
+        }
+        for input in [valid.clone(), Bytes::from(corrupted), valid.slice(..cut.index(valid.len() + 1))] {
+            let (mut shared, mut borrowed) = (Decoder::new(input.clone()), Decoder::new(input));
+            loop {
+                let expected = shared.next_token();
+                let actual = borrowed.next_token_ref().map(|token| match token {
+                    TokenRef::Null => Token::Null,
+                    TokenRef::Boolean(b) => Token::Boolean(b),
+                    TokenRef::Integer(i) => Token::Integer(i),
+                    TokenRef::Float(f) => Token::Float(f),
+                    TokenRef::Bytes(b) => Token::Bytes(Bytes::copy_from_slice(b)),
+                    TokenRef::String(s) => Token::String(s.into()),
+                    TokenRef::List { len } => Token::List { len },
+                    TokenRef::Map { len } => Token::Map { len },
+                    TokenRef::Structure { tag, len } => Token::Structure { tag, len },
+                });
+                match (&expected, &actual) {
+                    (Ok(Token::Float(a)), Ok(Token::Float(b))) => prop_assert_eq!(a.to_bits(), b.to_bits()),
+                    _ => prop_assert_eq!(&expected, &actual),
+                }
+                prop_assert_eq!(shared.position(), borrowed.position());
+                if expected.is_err() {
+                    break;
+                }
+            }
+        }
     }
 
     /// Inputs built from valid pieces reach deeper states than random bytes.

@@ -76,6 +76,19 @@ impl Runtime for SmolRuntime {
     async fn sleep_until(&self, deadline: Instant) {
         Timer::at(deadline).await;
     }
+
+    /// The system resolver, off the reactor thread (`async-net`).
+    fn resolve(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> impl Future<Output = io::Result<Vec<IpAddr>>> + Send {
+        let host = host.to_owned();
+        async move {
+            let addresses = async_net::resolve((host.as_str(), port)).await?;
+            Ok(addresses.into_iter().map(|address| address.ip()).collect())
+        }
+    }
 }
 
 /// Resolve, then try each address in turn; the last error wins if none accepts.

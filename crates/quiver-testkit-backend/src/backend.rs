@@ -352,6 +352,54 @@ impl Backend {
                 self.bookmark_managers.remove(&id);
                 Ok(response("BookmarkManager", json!({ "id": id })))
             }
+            "GetRoutingTable" => {
+                let driver = self.driver(&request, "driverId")?;
+                let database = request.str("database");
+                // After a failed discovery the table still exists (empty lists); a database
+                // never routed to has no table: empty lists too.
+                let table = driver.routing_table(database);
+                let list = |addresses: Option<&Vec<quiver_tokio::Address>>| -> Vec<String> {
+                    addresses
+                        .map(|a| a.iter().map(ToString::to_string).collect())
+                        .unwrap_or_default()
+                };
+                Ok(response(
+                    "RoutingTable",
+                    json!({
+                        "database": table.as_ref().and_then(|t| t.database.clone()).or(database.map(str::to_owned)),
+                        "ttl": table.as_ref().map_or(0, |t| t.ttl.as_secs()),
+                        "routers": list(table.as_ref().map(|t| &t.routers)),
+                        "readers": list(table.as_ref().map(|t| &t.readers)),
+                        "writers": list(table.as_ref().map(|t| &t.writers)),
+                    }),
+                ))
+            }
+            "ForcedRoutingTableUpdate" => {
+                let driver = self.driver(&request, "driverId")?;
+                let bookmarks: Bookmarks = request
+                    .field("bookmarks")
+                    .and_then(Json::as_array)
+                    .map(|list| list.iter().filter_map(Json::as_str).collect())
+                    .unwrap_or_default();
+                match driver
+                    .update_routing_table(request.str("database"), bookmarks)
+                    .await
+                {
+                    Ok(()) => Ok(response("Driver", json!({ "id": request.id("driverId") }))),
+                    Err(e) => Err(self.shared.driver_error(e)),
+                }
+            }
+            "GetConnectionPoolMetrics" => {
+                let driver = self.driver(&request, "driverId")?;
+                let address = request.str("address").unwrap_or_default();
+                let address = quiver_tokio::Address::parse(address)
+                    .map_err(|e| backend_error(format!("GetConnectionPoolMetrics: {e}")))?;
+                let metrics = driver.pool_metrics(&address).unwrap_or_default();
+                Ok(response(
+                    "ConnectionPoolMetrics",
+                    json!({ "inUse": metrics.in_use, "idle": metrics.idle }),
+                ))
+            }
             "NewSession" => self.new_session(&request),
             "ExecuteQuery" => self.execute_query(&request).await,
             // Closing a session twice (the suite's clean-up after a failed close) is harmless.
@@ -384,12 +432,17 @@ impl Backend {
             ),
             None => None,
         };
-        if request.bool("domainNameResolverRegistered") == Some(true) {
-            return Err(not_implemented(
-                "NewDriver",
-                "Quiver has no custom DNS resolvers (name resolution is the runtime's)",
-            ));
-        }
+        let runtime = if request.bool("domainNameResolverRegistered") == Some(true) {
+            let link = self
+                .link
+                .clone()
+                .ok_or_else(|| backend_error("domain name resolvers need a suite connection"))?;
+            // Name resolution is the runtime's (`Runtime::resolve`): this driver's runtime asks
+            // the suite.
+            self.runtime.with_dns(callbacks::SuiteDns::new(link))
+        } else {
+            self.runtime.clone()
+        };
         if request.field("clientCertificate").is_some()
             || request.field("clientCertificateProviderId").is_some()
         {
@@ -455,7 +508,7 @@ impl Backend {
         if !filter.is_empty() {
             config = config.with_notifications(filter);
         }
-        match Driver::with_runtime(self.runtime.clone(), uri, auth, config) {
+        match Driver::with_runtime(runtime, uri, auth, config) {
             Ok(driver) => {
                 let id = self.shared.new_id();
                 self.drivers.insert(id.clone(), driver);
@@ -641,16 +694,16 @@ mod tests {
                 let skip = backend
                     .handle(request(
                         "StartTest",
-                        json!({"testName": "stub.routing.test_routing_v5x0.RoutingV5x0.test_x"}),
+                        json!({"testName": "stub.tx_run.test_tx_run.TestTxRun.test_negative_timeout"}),
                     ))
                     .await;
                 assert_eq!(skip["name"], "SkipTest");
 
-                // Routing URIs are refused by the driver itself, reported as a DriverError.
+                // A URI the driver refuses is reported as a DriverError.
                 let refused = backend
                     .handle(request(
                         "NewDriver",
-                        json!({"uri": "neo4j://localhost:7687", "authorizationToken": null}),
+                        json!({"uri": "neo4j://localhost:7687?address=x", "authorizationToken": null}),
                     ))
                     .await;
                 assert_eq!(refused["name"], "DriverError");
@@ -696,8 +749,21 @@ mod tests {
                     .await;
                 assert_eq!(closed["name"], "Session");
 
-                let unknown = backend
+                // A direct driver has no routing table: empty lists.
+                let table = backend
                     .handle(request("GetRoutingTable", json!({"driverId": driver_id})))
+                    .await;
+                assert_eq!(table["name"], "RoutingTable");
+                assert_eq!(table["data"]["routers"], json!([]));
+                let metrics = backend
+                    .handle(request(
+                        "GetConnectionPoolMetrics",
+                        json!({"driverId": driver_id, "address": "127.0.0.1:9"}),
+                    ))
+                    .await;
+                assert_eq!(metrics["data"], json!({"inUse": 0, "idle": 0}));
+                let unknown = backend
+                    .handle(request("NoSuchRequest", json!({"driverId": driver_id})))
                     .await;
                 assert_eq!(unknown["name"], "BackendError");
                 assert!(
@@ -721,14 +787,14 @@ mod tests {
         let skip = backend
             .handle(request(
                 "StartSubTest",
-                json!({"testName": "x", "subtestArguments": {"routing": true}}),
+                json!({"testName": "x", "subtestArguments": {"version": "3"}}),
             ))
             .await;
         assert_eq!(skip["name"], "SkipTest");
         let driver = backend
             .handle(request(
                 "NewDriver",
-                json!({"uri": "neo4j://localhost", "authorizationToken": null}),
+                json!({"uri": "neo4j://localhost?a=1&a=2", "authorizationToken": null}),
             ))
             .await;
         assert_eq!(driver["name"], "Driver");
@@ -757,7 +823,7 @@ mod tests {
         let refused = backend
             .handle(request(
                 "NewDriver",
-                json!({"uri": "neo4j://localhost", "authorizationToken": null}),
+                json!({"uri": "neo4j://localhost?a=1&a=2", "authorizationToken": null}),
             ))
             .await;
         assert_eq!(refused["name"], "DriverError");

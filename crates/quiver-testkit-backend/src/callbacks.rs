@@ -250,6 +250,39 @@ impl AddressResolver for SuiteResolver {
     }
 }
 
+/// `NewDriver` with `domainNameResolverRegistered`: names are resolved by asking the suite
+/// (`DomainNameResolutionRequired {id, name}` → `DomainNameResolutionCompleted {requestId,
+/// addresses}`), through [`BackendRuntime`](crate::clock::BackendRuntime)'s `resolve`.
+#[derive(Debug)]
+pub(crate) struct SuiteDns {
+    link: Arc<SuiteLink>,
+}
+
+impl SuiteDns {
+    pub(crate) fn new(link: Arc<SuiteLink>) -> Self {
+        SuiteDns { link }
+    }
+
+    /// The suite's addresses for `name`.
+    pub(crate) fn resolve(&self, name: &str) -> std::io::Result<Vec<String>> {
+        let mut data = Map::new();
+        data.insert("name".to_owned(), json!(name));
+        let answer = self
+            .link
+            .call("DomainNameResolutionRequired", data)
+            .map_err(std::io::Error::other)?;
+        Ok(answer
+            .field("addresses")
+            .and_then(Json::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Json::as_str)
+            .map(str::to_owned)
+            .collect())
+    }
+}
+
 /// The `host:port` strings of a `ResolverResolutionCompleted`; unparsable entries are reported
 /// and left out.
 fn addresses_of(addresses: Option<&Json>) -> Vec<Address> {

@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::io;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -32,13 +33,23 @@ struct FakeClock {
     moved: Notify,
 }
 
-/// Tokio, with a clock that can be faked.
+/// Tokio, with a clock that can be faked and, per driver, a name resolver the suite answers
+/// (`domainNameResolverRegistered`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct BackendRuntime {
     clock: Arc<FakeClock>,
+    dns: Option<Arc<crate::callbacks::SuiteDns>>,
 }
 
 impl BackendRuntime {
+    /// This runtime, resolving names through `dns` (the suite's domain-name resolver).
+    pub(crate) fn with_dns(&self, dns: crate::callbacks::SuiteDns) -> Self {
+        BackendRuntime {
+            clock: self.clock.clone(),
+            dns: Some(Arc::new(dns)),
+        }
+    }
+
     fn fake_now(&self) -> Option<Instant> {
         *self
             .clock
@@ -120,6 +131,32 @@ impl Runtime for BackendRuntime {
 
     fn now(&self) -> Instant {
         self.fake_now().unwrap_or_else(Instant::now)
+    }
+
+    fn resolve(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> impl Future<Output = io::Result<Vec<IpAddr>>> + Send {
+        let dns = self.dns.clone();
+        let host = host.to_owned();
+        async move {
+            match dns {
+                // The suite's resolver answers names with IP literals; anything else it says
+                // is resolved for real.
+                Some(dns) => {
+                    let mut ips = Vec::new();
+                    for name in dns.resolve(&host)? {
+                        match name.parse::<IpAddr>() {
+                            Ok(ip) => ips.push(ip),
+                            Err(_) => ips.extend(TokioRuntime.resolve(&name, port).await?),
+                        }
+                    }
+                    Ok(ips)
+                }
+                None => TokioRuntime.resolve(&host, port).await,
+            }
+        }
     }
 }
 

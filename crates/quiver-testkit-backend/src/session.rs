@@ -98,6 +98,10 @@ struct TxResult {
 }
 
 /// What became of an open result after a request about it.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a return value moved once per TestKit request; boxing would only add an allocation"
+)]
 enum Served<'a> {
     Open(RecordStream<'a>),
     Finished(Finished),

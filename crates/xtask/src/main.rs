@@ -5,12 +5,18 @@
 //! - `cargo xtask test [--with <servers>|all|none] [-- <cargo test args>]`: starts Neo4j 5.26 and the
 //!   other local servers (unless `NEO4J_URI` is set), runs every test step with the servers' addresses in
 //!   the environment, and stops what it started.
+//! - `cargo xtask faults [--long]`: the crash test against `neo4j-5-faults` (see `faults.rs`).
+//! - `cargo xtask soak --minutes N`: the long mixed-workload run on every adapter (see `soak.rs`).
 //! - `cargo xtask demo [--runtime <name>]`: starts Neo4j 5.26 (unless `NEO4J_URI` is set), runs the
 //!   `concurrent_transactions` example (tokio by default), and stops what it started.
+//! - `cargo xtask bench [--quick] …`: the cross-driver benchmark (`crates/quiver-bench`).
 
+mod bench;
 mod demo;
+mod faults;
 mod process;
 mod servers;
+mod soak;
 mod test_run;
 mod testkit;
 mod testkit_rust_branches;
@@ -40,10 +46,26 @@ commands:
   demo [--runtime tokio|smol|async-std|blocking] [-- <tasks> <writes>]
                            start Neo4j 5.26 (unless NEO4J_URI is set), run the concurrent
                            transactions example (tokio by default), stop the server
-  bench                    (reserved; not implemented yet)
+  faults [--long] [--kills N] [--graceful N] [--cuts N] [--seed N]
+                           the crash test: concurrent execute_write ledger + readers with
+                           bookmarks while neo4j-5-faults (its own ports) is SIGKILLed and
+                           restarted on its store, restarted with SIGTERM, and connections
+                           are cut; checks nothing acknowledged is lost or stored twice
+  soak [--minutes N] [--transactions N] [--workers N] [--out DIR]
+                           the mixed workload on tokio, smol, async-std and blocking in
+                           turn against neo4j-5-faults; throughput, RSS and connections
+                           every 10 s into a CSV and an SVG chart (not in CI)
+  server restart <name> [--kill|--graceful]
+                           stop a server (SIGKILL or SIGTERM) and start it on the same data
+  bench [--quick] [--rounds N] [--peers a,b,…] [--workloads a,b,…] [--out DIR]
+                           the cross-driver benchmark: start Neo4j 5.26 (unless NEO4J_URI
+                           is set), install and build every peer (Quiver on tokio, smol and
+                           blocking; neo4rs, the neo4j crate, Python, Go, JavaScript, Java),
+                           run every workload through each in its own process, write
+                           results and charts to docs/bench/ (--quick: target/bench/quick)
 
 servers: neo4j-5 (Bolt 7687, TLS 7688), neo4j-2026 (7697, TLS 7698), neo4j-4.4 (7707, TLS 7708),
-         arcadedb (7717, HTTP 2481)";
+         arcadedb (7717, HTTP 2481), neo4j-5-faults (7727, TLS 7728: killed by `faults`)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -66,8 +88,9 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
         "test" => test_run::command(rest),
         "testkit" => testkit::command(rest),
         "demo" => demo::command(rest),
-        // Reserved for later work: each of these gets its own module; wire it in here.
-        "bench" => Err(Error::NotImplemented(command.clone())),
+        "faults" => faults::command(rest),
+        "soak" => soak::command(rest),
+        "bench" => bench::command(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -85,8 +108,6 @@ pub(crate) enum Error {
     Io { what: String, source: io::Error },
     /// A step failed; the message says which and where to look.
     Failed(String),
-    /// A reserved command that has no implementation yet.
-    NotImplemented(String),
 }
 
 impl Error {
@@ -102,10 +123,6 @@ impl fmt::Display for Error {
             Error::Usage(message) => write!(f, "{message}\n\n{USAGE}"),
             Error::Io { what, source } => write!(f, "{what}: {source}"),
             Error::Failed(message) => f.write_str(message),
-            Error::NotImplemented(command) => write!(
-                f,
-                "`cargo xtask {command}` is reserved but not implemented yet (see crates/xtask/src/main.rs)"
-            ),
         }
     }
 }

@@ -74,6 +74,19 @@ pub(crate) fn terminate(pid: u32, marker: &str, grace: Duration) -> Result<bool,
     }
 }
 
+/// Kills `pid` at once (SIGKILL: a crash, nothing is flushed or closed) and waits until it is gone.
+pub(crate) fn kill(pid: u32, marker: &str) -> Result<(), Error> {
+    if !is_ours(pid, marker) {
+        return Ok(());
+    }
+    signal(pid, "KILL")?;
+    if wait_gone(pid, marker, Duration::from_secs(10)) {
+        Ok(())
+    } else {
+        Err(Error::Failed(format!("process {pid} survived SIGKILL")))
+    }
+}
+
 fn wait_gone(pid: u32, marker: &str, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {

@@ -3,9 +3,10 @@
 //!
 //! Layout, per server, under `<repo>/target/servers/<name>/`: `server.pid`, `server.log` (stdout and
 //! stderr of the server), `tls/public.crt` (the certificate to trust for TLS), `work/` (data, wiped at
-//! every start), plus build products (`classpath.txt` and `classes/` for Neo4j, `python/` for ArcadeDB).
+//! every start, kept by `restart`; Neo4j's databases and transaction logs in `work/data/`), plus build
+//! products (`classpath.txt` and `classes/` for Neo4j, `python/` for ArcadeDB).
 
-use std::fs::{self, File};
+use std::fs;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -45,6 +46,9 @@ pub(crate) struct Server {
     pub(crate) user: &'static str,
     /// Bolt versions the server must accept when offered alone (checked by the smoke test).
     pub(crate) bolt_versions: &'static str,
+    /// Whether `cargo xtask test` starts it (without `--with`, or with `--with all`). The fault
+    /// tests' own server is not: it exists to be killed.
+    pub(crate) in_test_suite: bool,
     pub(crate) kind: Kind,
 }
 
@@ -92,6 +96,23 @@ pub(crate) static SERVERS: &[Server] = &[
         env_prefix: "NEO4J",
         user: "neo4j",
         bolt_versions: "5.8,5.4,5.0,4.4",
+        in_test_suite: true,
+        kind: Kind::Neo4j {
+            project: "neo4j-5",
+            java_homes: JAVA_17,
+            jvm_args: NEO4J_JVM,
+        },
+    },
+    // Neo4j 5.26 again, on ports of its own, for `cargo xtask faults` and `soak`: they kill and
+    // restart it, which must never hit the server other tests (and other people) are using.
+    Server {
+        name: "neo4j-5-faults",
+        bolt_port: 7727,
+        tls_port: Some(7728),
+        env_prefix: "NEO4J_FAULTS",
+        user: "neo4j",
+        bolt_versions: "5.8,5.4,5.0,4.4",
+        in_test_suite: false,
         kind: Kind::Neo4j {
             project: "neo4j-5",
             java_homes: JAVA_17,
@@ -105,6 +126,7 @@ pub(crate) static SERVERS: &[Server] = &[
         env_prefix: "NEO4J_2026",
         user: "neo4j",
         bolt_versions: "6.0,5.8,4.4",
+        in_test_suite: true,
         kind: Kind::Neo4j {
             project: "neo4j-2026",
             java_homes: JAVA_25,
@@ -118,6 +140,7 @@ pub(crate) static SERVERS: &[Server] = &[
         env_prefix: "NEO4J_44",
         user: "neo4j",
         bolt_versions: "4.4",
+        in_test_suite: true,
         kind: Kind::Neo4j {
             project: "neo4j-4.4",
             java_homes: JAVA_17,
@@ -131,6 +154,7 @@ pub(crate) static SERVERS: &[Server] = &[
         env_prefix: "ARCADEDB",
         user: "root",
         bolt_versions: "5.4,5.0,4.4",
+        in_test_suite: true,
         kind: Kind::ArcadeDb {
             version: "26.10.2.post1",
             http_port: 2481,
@@ -152,7 +176,7 @@ pub(crate) fn find(name: &str) -> Result<&'static Server, Error> {
         })
 }
 
-/// `cargo xtask server <start|stop|status|env> …`.
+/// `cargo xtask server <start|stop|restart|status|env> …`.
 pub(crate) fn command(args: &[String]) -> Result<ExitCode, Error> {
     let action = args.first().map(String::as_str);
     let name = args.get(1).map(String::as_str);
@@ -168,6 +192,35 @@ pub(crate) fn command(args: &[String]) -> Result<ExitCode, Error> {
                 }
             }
             print!("{}", server.describe());
+            Ok(ExitCode::SUCCESS)
+        }
+        (Some("restart"), Some(name)) => {
+            let server = find(name)?;
+            let how = match args.get(2).map(String::as_str) {
+                None | Some("--graceful") => Stop::Graceful,
+                Some("--kill") => Stop::Kill,
+                Some(other) => {
+                    return Err(Error::Usage(format!(
+                        "unknown restart option `{other}`: use --kill (SIGKILL) or --graceful (SIGTERM, the default)"
+                    )));
+                }
+            };
+            let restarted = server.restart(how)?;
+            println!(
+                "{} {} in {:.1} s, back (pid {}, same data) in {:.1} s",
+                server.name,
+                if restarted.was_running {
+                    match how {
+                        Stop::Kill => "killed (SIGKILL)",
+                        Stop::Graceful => "stopped (SIGTERM)",
+                    }
+                } else {
+                    "was not running; nothing stopped"
+                },
+                restarted.stop_seconds,
+                restarted.pid,
+                restarted.start_seconds
+            );
             Ok(ExitCode::SUCCESS)
         }
         (Some("stop"), Some(name)) => {
@@ -211,15 +264,42 @@ pub(crate) fn command(args: &[String]) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         _ => Err(Error::Usage(
-            "usage: cargo xtask server <start|stop|status|env> <name>".into(),
+            "usage: cargo xtask server <start|stop|status|env> <name> | restart <name> [--kill|--graceful]"
+                .into(),
         )),
     }
+}
+
+/// What [`Server::start_on`] does with the data of an earlier run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Store {
+    /// Wipe it: an empty database.
+    Fresh,
+    /// Keep it (restart).
+    Keep,
 }
 
 /// Result of [`Server::start`].
 pub(crate) enum Started {
     Now { pid: u32, seconds: f64 },
     Already { pid: u32 },
+}
+
+/// How [`Server::restart`] ends the running server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// SIGTERM: Neo4j closes its databases cleanly (SIGKILL after 60 s).
+    Graceful,
+    /// SIGKILL: a crash; the next start recovers from the transaction logs.
+    Kill,
+}
+
+/// Result of [`Server::restart`].
+pub(crate) struct Restarted {
+    pub(crate) was_running: bool,
+    pub(crate) stop_seconds: f64,
+    pub(crate) pid: u32,
+    pub(crate) start_seconds: f64,
 }
 
 /// Result of [`Server::stop`].
@@ -248,9 +328,10 @@ impl Server {
         self.dir().join("tls").join("public.crt")
     }
 
-    /// Text every process of this server has on its command line (its own directory).
+    /// Text every process of this server has on its command line (its own directory, with the
+    /// separator: `…/neo4j-5/` must not match `…/neo4j-5-faults/…`).
     fn marker(&self) -> String {
-        self.dir().to_string_lossy().into_owned()
+        format!("{}/", self.dir().to_string_lossy())
     }
 
     /// The pid of this server if a process we started is running.
@@ -301,8 +382,43 @@ impl Server {
         text
     }
 
-    /// Builds the server if needed, starts it in the background and waits until it answers queries.
+    /// Builds the server if needed, starts it in the background on an empty store and waits until
+    /// it answers queries.
     pub(crate) fn start(&self) -> Result<Started, Error> {
+        self.start_on(Store::Fresh)
+    }
+
+    /// Stops the server (`how`), then starts it again on the same data, as a restarted deployment
+    /// would: after a SIGKILL Neo4j recovers its databases from the transaction logs. Returns once
+    /// it answers queries again.
+    pub(crate) fn restart(&self, how: Stop) -> Result<Restarted, Error> {
+        let stopping = Instant::now();
+        let running = self.running_pid();
+        if let Some(pid) = running {
+            match how {
+                Stop::Graceful => {
+                    process::terminate(pid, &self.marker(), Duration::from_secs(60))?;
+                }
+                Stop::Kill => process::kill(pid, &self.marker())?,
+            }
+            let _ = fs::remove_file(self.pid_file());
+        }
+        let stop_seconds = stopping.elapsed().as_secs_f64();
+        match self.start_on(Store::Keep)? {
+            Started::Now { pid, seconds } => Ok(Restarted {
+                was_running: running.is_some(),
+                stop_seconds,
+                pid,
+                start_seconds: seconds,
+            }),
+            Started::Already { pid } => Err(Error::Failed(format!(
+                "{} (pid {pid}) was still running after it was stopped",
+                self.name
+            ))),
+        }
+    }
+
+    fn start_on(&self, store: Store) -> Result<Started, Error> {
         if let Some(pid) = self.running_pid() {
             return Ok(Started::Already { pid });
         }
@@ -333,13 +449,21 @@ impl Server {
             Kind::ArcadeDb { version, http_port } => self.arcadedb_command(version, *http_port)?,
         };
         let work = dir.join("work");
-        if work.exists() {
+        if work.exists() && store == Store::Fresh {
             fs::remove_dir_all(&work).map_err(Error::io(format!("clearing {}", work.display())))?;
         }
         fs::create_dir_all(&work).map_err(Error::io(format!("creating {}", work.display())))?;
         let log_path = self.log_file();
-        let log = File::create(&log_path)
+        // A restart appends, so the log keeps what the server said before it was stopped; the ready
+        // marker is looked for only in what this start wrote.
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(store == Store::Keep)
+            .write(true)
+            .truncate(store == Store::Fresh)
+            .open(&log_path)
             .map_err(Error::io(format!("creating {}", log_path.display())))?;
+        let log_start = log.metadata().map(|meta| meta.len()).unwrap_or(0);
         let log_err = log
             .try_clone()
             .map_err(Error::io("duplicating the log handle"))?;
@@ -358,7 +482,7 @@ impl Server {
         let pid = child.id();
         fs::write(self.pid_file(), format!("{pid}\n"))
             .map_err(Error::io("writing the pid file"))?;
-        match self.wait_ready(&mut child) {
+        match self.wait_ready(&mut child, log_start) {
             Ok(()) => Ok(Started::Now {
                 pid,
                 seconds: started_at.elapsed().as_secs_f64(),
@@ -379,7 +503,7 @@ impl Server {
         }
     }
 
-    fn wait_ready(&self, child: &mut Child) -> Result<(), Error> {
+    fn wait_ready(&self, child: &mut Child, log_start: u64) -> Result<(), Error> {
         let timeout = std::env::var("QUIVER_SERVER_TIMEOUT_SECS")
             .ok()
             .and_then(|value| value.parse().ok())
@@ -388,7 +512,10 @@ impl Server {
         let log_path = self.log_file();
         loop {
             let log = fs::read(&log_path).unwrap_or_default();
-            if String::from_utf8_lossy(&log).contains(self.ready_marker()) {
+            let this_start = log
+                .get(usize::try_from(log_start).unwrap_or(usize::MAX)..)
+                .unwrap_or_default();
+            if String::from_utf8_lossy(this_start).contains(self.ready_marker()) {
                 return Ok(());
             }
             let failure = match child.try_wait() {
@@ -544,6 +671,9 @@ impl Server {
             .arg(PASSWORD)
             .arg("--work-dir")
             .arg(dir.join("work"))
+            // Databases outside the launcher's per-start folder, so `restart` finds them again.
+            .arg("--data-dir")
+            .arg(dir.join("work").join("data"))
             .arg("--tls-dir")
             .arg(dir.join("tls"));
         Ok(java)
@@ -717,6 +847,20 @@ fn is_stale(output: &Path, inputs: &[PathBuf]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fault_tests_server_is_apart_from_the_shared_ones() {
+        let faults = find("neo4j-5-faults").expect("neo4j-5-faults");
+        let shared = find("neo4j-5").expect("neo4j-5");
+        assert!(!faults.in_test_suite);
+        assert_ne!(faults.bolt_port, shared.bolt_port);
+        assert_ne!(faults.dir(), shared.dir());
+        assert!(
+            !shared.marker().contains(&faults.marker())
+                && !faults.marker().contains(&shared.marker()),
+            "a signal meant for one must never match the other's command line"
+        );
+    }
 
     #[test]
     fn every_server_has_distinct_ports_and_env_prefixes() {

@@ -22,23 +22,29 @@ enum Program {
     /// The `cargo` that runs xtask (from `$CARGO`).
     Cargo,
     /// Any other program on PATH (e.g. `python3`).
-    #[allow(
-        dead_code,
-        reason = "for future non-cargo steps; STEPS has none right now"
-    )]
     Named(&'static str),
 }
 
 /// The test steps, in order. Add a step by adding one line here. (After these, the Python-driver smoke
 /// test and, for each server besides Neo4j 5.26, the tokio shared suite run; see [`smoke_args`] and
 /// [`OTHER_SERVER_SUITE`].)
-const STEPS: &[Step] = &[Step {
-    name: "cargo test",
-    program: Program::Cargo,
-    // `--all-features`: optional conversions (quiver-bolt's `chrono`) are tested too.
-    args: &["test", "--workspace", "--locked", "--all-features"],
-    takes_user_args: true,
-}];
+const STEPS: &[Step] = &[
+    Step {
+        name: "cargo test",
+        program: Program::Cargo,
+        // `--all-features`: optional conversions (quiver-bolt's `chrono`) are tested too.
+        args: &["test", "--workspace", "--locked", "--all-features"],
+        takes_user_args: true,
+    },
+    Step {
+        // Builds the wheel (maturin) into a venv beside the official driver, then runs the
+        // differential tests against the driver's pure-Python codec and the end-to-end ones.
+        name: "quiver-python (Quiver's codec in the official Python driver)",
+        program: Program::Named("python3"),
+        args: &["crates/quiver-python/tests/run.py"],
+        takes_user_args: false,
+    },
+];
 
 const USAGE: &str =
     "usage: cargo xtask test [--with <server>[,<server>…]|all|none] [-- <cargo test args>]";
@@ -70,7 +76,7 @@ pub(crate) fn command(args: &[String]) -> Result<ExitCode, Error> {
         } else {
             SERVERS
                 .iter()
-                .filter(|server| server.name != "neo4j-5")
+                .filter(|server| server.name != "neo4j-5" && server.in_test_suite)
                 .collect()
         }
     });
@@ -183,7 +189,11 @@ fn parse(args: &[String]) -> Result<(Option<Vec<&'static Server>>, &[String]), E
                     if name == "none" {
                         continue;
                     } else if name == "all" {
-                        extra.extend(SERVERS.iter().filter(|server| server.name != "neo4j-5"));
+                        extra.extend(
+                            SERVERS
+                                .iter()
+                                .filter(|server| server.name != "neo4j-5" && server.in_test_suite),
+                        );
                     } else if name != "neo4j-5" {
                         extra.push(servers::find(name)?);
                     }
@@ -353,8 +363,8 @@ mod tests {
         let (extra, rest) = parse(&args).expect("parse");
         assert_eq!(
             extra.expect("--with given").len(),
-            SERVERS.len() - 1,
-            "all but neo4j-5, which always runs"
+            SERVERS.iter().filter(|server| server.in_test_suite).count() - 1,
+            "all but neo4j-5, which always runs, and the fault tests' server"
         );
         assert!(rest.is_empty());
 

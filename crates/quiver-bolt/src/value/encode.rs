@@ -6,11 +6,13 @@ use quiver_packstream::encode::{
     write_null, write_str, write_struct_header,
 };
 
-use super::{Map, Value, ValueContext, ValueError, tag};
+use super::{Map, Node, PackStr, Value, ValueContext, ValueError, tag};
 
 /// Encodes `value` for the Bolt version in `ctx`.
 ///
-/// Fails with [`ValueError::NotSendable`] for server-only values (graph values, `Unsupported`),
+/// Fails with [`ValueError::NotSendable`] for server-only values (graph values, `Unsupported`)
+/// unless the context allows result values ([`ValueContext::with_result_values`], the server
+/// role's context),
 /// [`ValueError::NotSupportedByVersion`] for values the version cannot carry (a [`Vector`]
 /// before 6.0, a zone-id date-time across the legacy/UTC divide), and [`ValueError::Encode`] for
 /// sizes PackStream cannot express. On error, `buf` may hold a partial encoding.
@@ -49,17 +51,76 @@ fn encode_at<B: BufMut>(buf: &mut B, value: &Value, ctx: &ValueContext) -> Resul
             }
         }
         Value::Map(map) => encode_map(buf, map, ctx)?,
-        Value::Node(_) => return Err(ValueError::NotSendable { what: "Node" }),
-        Value::Relationship(_) => {
-            return Err(ValueError::NotSendable {
-                what: "Relationship",
-            });
+        Value::Node(_) | Value::Relationship(_) | Value::Path(_) | Value::Unsupported(_)
+            if !ctx.result_values() =>
+        {
+            let what = match value {
+                Value::Node(_) => "Node",
+                Value::Relationship(_) => "Relationship",
+                Value::Path(_) => "Path",
+                _ => "Unsupported",
+            };
+            return Err(ValueError::NotSendable { what });
         }
-        Value::Path(_) => return Err(ValueError::NotSendable { what: "Path" }),
-        Value::Unsupported(_) => {
-            return Err(ValueError::NotSendable {
-                what: "Unsupported",
-            });
+        Value::Node(node) => encode_node(buf, node, ctx)?,
+        Value::Relationship(rel) => {
+            let ids = element_ids(
+                ctx,
+                "a Relationship without its element ids (Bolt 5.0+ needs them)",
+                [
+                    &rel.element_id,
+                    &rel.start_node_element_id,
+                    &rel.end_node_element_id,
+                ],
+            )?;
+            write_struct_header(buf, tag::RELATIONSHIP, 5 + ids.len())?;
+            write_int(buf, rel.id);
+            write_int(buf, rel.start_node_id);
+            write_int(buf, rel.end_node_id);
+            write_str(buf, &rel.rel_type)?;
+            encode_map(buf, &rel.properties, ctx)?;
+            for id in ids {
+                write_str(buf, id)?;
+            }
+        }
+        Value::Path(path) => {
+            write_struct_header(buf, tag::PATH, 3)?;
+            write_list_header(buf, path.nodes.len())?;
+            for node in &path.nodes {
+                encode_node(buf, node, ctx)?;
+            }
+            write_list_header(buf, path.relationships.len())?;
+            for rel in &path.relationships {
+                let ids = element_ids(
+                    ctx,
+                    "an UnboundRelationship without element_id (Bolt 5.0+ needs one)",
+                    [&rel.element_id],
+                )?;
+                write_struct_header(buf, tag::UNBOUND_RELATIONSHIP, 3 + ids.len())?;
+                write_int(buf, rel.id);
+                write_str(buf, &rel.rel_type)?;
+                encode_map(buf, &rel.properties, ctx)?;
+                for id in ids {
+                    write_str(buf, id)?;
+                }
+            }
+            write_list_header(buf, path.indices.len())?;
+            for index in &path.indices {
+                write_int(buf, *index);
+            }
+        }
+        Value::Unsupported(unsupported) => {
+            if !ctx.bolt6_types() {
+                return Err(ValueError::NotSupportedByVersion {
+                    what: "an Unsupported value (Bolt 6.0+)",
+                    version: ctx.version(),
+                });
+            }
+            write_struct_header(buf, tag::UNSUPPORTED, 4)?;
+            write_str(buf, &unsupported.name)?;
+            write_int(buf, i64::from(unsupported.minimum_protocol_version.0));
+            write_int(buf, i64::from(unsupported.minimum_protocol_version.1));
+            encode_map(buf, &unsupported.extra, ctx)?;
         }
         Value::Date(d) => {
             write_struct_header(buf, tag::DATE, 1)?;
@@ -174,4 +235,43 @@ fn encode_at<B: BufMut>(buf: &mut B, value: &Value, ctx: &ValueContext) -> Resul
         }
     }
     Ok(())
+}
+
+fn encode_node<B: BufMut>(buf: &mut B, node: &Node, ctx: &ValueContext) -> Result<(), ValueError> {
+    let ids = element_ids(
+        ctx,
+        "a Node without element_id (Bolt 5.0+ needs one)",
+        [&node.element_id],
+    )?;
+    write_struct_header(buf, tag::NODE, 3 + ids.len())?;
+    write_int(buf, node.id);
+    write_list_header(buf, node.labels.len())?;
+    for label in &node.labels {
+        write_str(buf, label)?;
+    }
+    encode_map(buf, &node.properties, ctx)?;
+    for id in ids {
+        write_str(buf, id)?;
+    }
+    Ok(())
+}
+
+/// The element ids a graph value carries on this version: all of them on 5.0+ (where they are
+/// mandatory fields), none on 4.x (where the structure has no such fields, so they are dropped).
+fn element_ids<'a, const N: usize>(
+    ctx: &ValueContext,
+    missing: &'static str,
+    ids: [&'a Option<PackStr>; N],
+) -> Result<Vec<&'a PackStr>, ValueError> {
+    if !ctx.element_ids() {
+        return Ok(Vec::new());
+    }
+    ids.iter()
+        .map(|id| {
+            id.as_ref().ok_or(ValueError::NotSupportedByVersion {
+                what: missing,
+                version: ctx.version(),
+            })
+        })
+        .collect()
 }

@@ -49,7 +49,7 @@ impl Map {
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.entries
             .iter()
-            .find(|(k, _)| k.as_str() == key)
+            .find(|(k, _)| *k == *key)
             .map(|(_, v)| v)
     }
 
@@ -57,13 +57,13 @@ impl Map {
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         self.entries
             .iter_mut()
-            .find(|(k, _)| k.as_str() == key)
+            .find(|(k, _)| *k == *key)
             .map(|(_, v)| v)
     }
 
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.entries.iter().any(|(k, _)| k.as_str() == key)
+        self.entries.iter().any(|(k, _)| *k == *key)
     }
 
     /// Stores `value` under `key`. An existing key keeps its position and its old value is
@@ -82,7 +82,7 @@ impl Map {
 
     /// Removes `key` and returns its value; the other entries keep their order.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let index = self.entries.iter().position(|(k, _)| k.as_str() == key)?;
+        let index = self.entries.iter().position(|(k, _)| *k == *key)?;
         Some(self.entries.remove(index).1)
     }
 

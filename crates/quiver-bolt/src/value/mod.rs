@@ -201,6 +201,7 @@ pub struct ValueContext {
     utc_date_times: bool,
     element_ids: bool,
     bolt6_types: bool,
+    result_values: bool,
     max_depth: usize,
 }
 
@@ -216,6 +217,7 @@ impl ValueContext {
             utc_date_times: major >= 5 || utc_patch,
             element_ids: major >= 5,
             bolt6_types: major >= 6,
+            result_values: false,
             max_depth: Self::DEFAULT_MAX_DEPTH,
         }
     }
@@ -228,6 +230,23 @@ impl ValueContext {
     /// The same context with another nesting limit.
     pub fn with_max_depth(self, max_depth: usize) -> Self {
         ValueContext { max_depth, ..self }
+    }
+
+    /// The same context, allowing (or not) the values only a server sends — nodes,
+    /// relationships, paths and [`Unsupported`] — to be encoded. Off by default: a client
+    /// cannot send them as parameters ([`ValueError::NotSendable`]); the server role turns it on
+    /// to write records.
+    pub fn with_result_values(self, allowed: bool) -> Self {
+        ValueContext {
+            result_values: allowed,
+            ..self
+        }
+    }
+
+    /// Whether graph values and [`Unsupported`] may be encoded (see
+    /// [`with_result_values`](Self::with_result_values)).
+    pub fn result_values(&self) -> bool {
+        self.result_values
     }
 
     /// The negotiated version (major, minor).

@@ -18,10 +18,11 @@ pub mod literal;
 pub mod scenarios;
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use quiver_bolt::chunk::{Dechunker, write_chunked};
+use quiver_bolt::chunk::write_chunked;
+use quiver_bolt::server::{RawMessage, ServerConfig, ServerConnection, ServerEvent, ServerMode};
 use quiver_bolt::value::{self, Map};
 use quiver_bolt::*;
 use quiver_packstream::{Structure, Value as PValue};
@@ -162,63 +163,59 @@ pub fn vmap(v: &PValue) -> Map {
     }
 }
 
-fn pmap(v: &PValue) -> &quiver_packstream::Map {
-    match v {
-        PValue::Map(m) => m,
-        other => panic!("expected a map, got {other:?}"),
+/// A server role in manual mode that has negotiated `version`: it reads client messages for the
+/// tests (typed and raw), so that no test decodes Bolt by hand.
+pub fn reader(version: Version) -> ServerConnection {
+    let now = Instant::now();
+    let mut server = ServerConnection::new(
+        ServerConfig::default()
+            .with_mode(ServerMode::Manual)
+            .with_max_message_size(usize::MAX),
+        now,
+    );
+    let mut preamble = MAGIC.to_vec();
+    preamble.extend([0, 0, version.minor, version.major]);
+    preamble.extend([0; 12]);
+    server.handle_input(&preamble, now).unwrap();
+    let _ = server.poll_transmit();
+    assert!(matches!(
+        server.poll_event(),
+        Some(ServerEvent::Negotiated { .. })
+    ));
+    server
+}
+
+/// The client messages in `bytes`, read by the server role on `version`: typed (an error for
+/// one that is not a valid request of the version) and as sent.
+pub fn read_requests(
+    bytes: &[u8],
+    version: Version,
+) -> Vec<(Result<ClientMessage, BoltError>, RawMessage)> {
+    let mut server = reader(version);
+    server.handle_input(bytes, Instant::now()).unwrap();
+    let mut out = Vec::new();
+    while let Some(event) = server.poll_event() {
+        match event {
+            ServerEvent::Request(request) => out.push((request.message, request.raw)),
+            other => panic!("unexpected {other:?}"),
+        }
     }
+    server.handle_eof(Instant::now());
+    assert_eq!(
+        server.poll_event(),
+        Some(ServerEvent::Closed),
+        "the connection wrote an incomplete message"
+    );
+    out
 }
 
-fn pstr(m: &quiver_packstream::Map, key: &str) -> Option<String> {
-    m.get(key).and_then(|v| v.as_str()).map(str::to_owned)
-}
-
-fn pstrs(v: &PValue) -> Vec<String> {
-    v.as_list()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn notifications(m: &quiver_packstream::Map) -> NotificationFilter {
-    NotificationFilter {
-        minimum_severity: pstr(m, "notifications_minimum_severity"),
-        disabled_classifications: m
-            .get("notifications_disabled_classifications")
-            .or_else(|| m.get("notifications_disabled_categories"))
-            .map(pstrs),
-    }
-}
-
-fn auth(m: &quiver_packstream::Map) -> AuthToken {
-    AuthToken::custom(
-        pstr(m, "scheme").unwrap_or_default(),
-        pstr(m, "principal"),
-        pstr(m, "credentials"),
-        pstr(m, "realm"),
-        m.get("parameters").map(vmap).unwrap_or_default(),
-    )
-}
-
-fn tx_extra(v: &PValue) -> TxExtra {
-    let m = pmap(v);
-    TxExtra {
-        bookmarks: m.get("bookmarks").map(pstrs).unwrap_or_default(),
-        tx_timeout: m
-            .get("tx_timeout")
-            .and_then(|t| t.as_int())
-            .map(|ms| Duration::from_millis(ms as u64)),
-        tx_metadata: m.get("tx_metadata").map(vmap).unwrap_or_default(),
-        mode: if pstr(m, "mode").as_deref() == Some("r") {
-            AccessMode::Read
-        } else {
-            AccessMode::Write
-        },
-        db: pstr(m, "db"),
-        imp_user: pstr(m, "imp_user"),
-        notifications: notifications(m),
-    }
+/// The client message a script line stands for, as the server role reads it on `version`.
+fn script_request(line: &Line, version: Version) -> ClientMessage {
+    let mut read = read_requests(&wire(&line.msg), version);
+    assert_eq!(read.len(), 1);
+    read.remove(0)
+        .0
+        .unwrap_or_else(|e| panic!("{}: not a request of Bolt {version}: {e}", line.text))
 }
 
 /// The configuration the script's HELLO implies.
@@ -233,20 +230,22 @@ pub fn config_for(script: &Script) -> ConnectionConfig {
         })
         .with_utc_patch(false);
     if let Some(hello) = script.lines.iter().find(|l| l.client && l.msg.tag == 0x01) {
-        let m = pmap(&hello.msg.fields[0]);
-        if let Some(ua) = pstr(m, "user_agent") {
-            config.user_agent = ua;
-        }
-        config.routing = m.get("routing").map(vmap);
-        config.utc_patch = m.contains_key("patch_bolt");
-        config.notifications = notifications(m);
-        if let Some(PValue::Map(agent)) = m.get("bolt_agent") {
-            config.bolt_agent = BoltAgent {
-                product: pstr(agent, "product").unwrap_or_default(),
-                platform: pstr(agent, "platform"),
-                language: pstr(agent, "language"),
-                language_details: pstr(agent, "language_details"),
-            };
+        // Read as the newest version the script names.
+        let version = script
+            .versions
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or(Version::V6_0);
+        let ClientMessage::Hello(hello) = script_request(hello, version) else {
+            unreachable!()
+        };
+        config.user_agent = hello.user_agent;
+        config.routing = hello.routing;
+        config.utc_patch = !hello.patch_bolt.is_empty();
+        config.notifications = hello.notifications;
+        if let Some(agent) = hello.bolt_agent {
+            config.bolt_agent = agent;
         }
     }
     config
@@ -263,58 +262,33 @@ enum Expect {
 /// The request that produces the client lines starting at `lines[0]`, and how many lines it
 /// covers.
 fn request_for(lines: &[Line], version: Version) -> (Request, usize) {
-    let msg = &lines[0].msg;
-    let f = &msg.fields;
-    let request = match name_of(msg.tag).as_str() {
-        "HELLO" => {
+    let request = match script_request(&lines[0], version) {
+        ClientMessage::Hello(hello) => {
             if version >= Version::V5_1 {
                 let logon = lines.get(1).filter(|l| l.client && l.msg.tag == 0x6A);
                 let logon = logon.expect("on 5.1+ the script's HELLO must be followed by LOGON");
-                return (
-                    Request::Hello(Hello::new(auth(pmap(&logon.msg.fields[0])))),
-                    2,
-                );
+                let ClientMessage::Logon(auth) = script_request(logon, version) else {
+                    unreachable!()
+                };
+                return (Request::Hello(Hello::new(auth)), 2);
             }
-            Request::Hello(Hello::new(auth(pmap(&f[0]))))
+            Request::Hello(Hello::new(
+                hello.auth.expect("HELLO carries the auth on 4.4/5.0"),
+            ))
         }
-        "LOGON" => Request::Logon(auth(pmap(&f[0]))),
-        "LOGOFF" => Request::Logoff,
-        "GOODBYE" => Request::Goodbye,
-        "RESET" => Request::Reset,
-        "COMMIT" => Request::Commit,
-        "ROLLBACK" => Request::Rollback,
-        "RUN" => Request::Run(Run {
-            query: f[0].as_str().unwrap().to_owned(),
-            parameters: vmap(&f[1]),
-            extra: tx_extra(&f[2]),
-        }),
-        "BEGIN" => Request::Begin(tx_extra(&f[0])),
-        "PULL" | "DISCARD" => {
-            let m = pmap(&f[0]);
-            let n = m.get("n").and_then(|v| v.as_int()).unwrap();
-            let qid = m.get("qid").and_then(|v| v.as_int()).unwrap_or(-1);
-            if msg.tag == 0x3F {
-                Request::Pull { n, qid }
-            } else {
-                Request::Discard { n, qid }
-            }
-        }
-        "ROUTE" => {
-            let extra = pmap(&f[2]);
-            Request::Route(Route {
-                routing: vmap(&f[0]),
-                bookmarks: pstrs(&f[1]),
-                db: pstr(extra, "db"),
-                imp_user: pstr(extra, "imp_user"),
-            })
-        }
-        "TELEMETRY" => Request::Telemetry(match f[0].as_int().unwrap() {
-            0 => TelemetryApi::ManagedTransaction,
-            1 => TelemetryApi::UnmanagedTransaction,
-            2 => TelemetryApi::AutoCommit,
-            _ => TelemetryApi::DriverLevel,
-        }),
-        other => panic!("no request for {other}"),
+        ClientMessage::Logon(auth) => Request::Logon(auth),
+        ClientMessage::Logoff => Request::Logoff,
+        ClientMessage::Goodbye => Request::Goodbye,
+        ClientMessage::Reset => Request::Reset,
+        ClientMessage::Commit => Request::Commit,
+        ClientMessage::Rollback => Request::Rollback,
+        ClientMessage::Run(run) => Request::Run(run),
+        ClientMessage::Begin(extra) => Request::Begin(extra),
+        ClientMessage::Pull { n, qid } => Request::Pull { n, qid },
+        ClientMessage::Discard { n, qid } => Request::Discard { n, qid },
+        ClientMessage::Route(route) => Request::Route(route),
+        ClientMessage::Telemetry(api) => Request::Telemetry(api),
+        other => panic!("no request for {other:?}"),
     };
     (request, 1)
 }
@@ -327,22 +301,20 @@ pub fn describe(event: &Event) -> String {
     }
 }
 
-/// Decodes the chunked bytes a connection wrote into messages.
+/// The messages in the chunked bytes a connection wrote, read by the server role: each message's
+/// bytes and its structure as sent.
 pub fn client_messages(bytes: &[u8]) -> Vec<(Bytes, Structure)> {
-    let mut d = Dechunker::new(usize::MAX);
-    d.extend(bytes);
-    let mut out = Vec::new();
-    while let Some(m) = d.next_message().unwrap() {
-        match quiver_packstream::decode(m.clone()).unwrap() {
-            PValue::Structure(s) => out.push((m, s)),
-            other => panic!("not a message: {other:?}"),
-        }
-    }
-    assert!(
-        !d.is_mid_message(),
-        "the connection wrote an incomplete message"
-    );
-    out
+    // The raw view does not depend on the version.
+    read_requests(bytes, Version::V6_0)
+        .into_iter()
+        .map(|(_, raw)| {
+            let structure = Structure {
+                tag: raw.tag(),
+                fields: raw.fields(),
+            };
+            (raw.as_bytes().clone(), structure)
+        })
+        .collect()
 }
 
 /// Feeds `bytes` to a copy of `conn` in the given pieces and returns the events.

@@ -10,6 +10,11 @@
 //! shared_suite!(quiver_smol::SmolRuntime, smol::block_on);
 //! ```
 //!
+//! `shared_suite!(routing quiver_smol::SmolRuntime, smol::block_on)` (in a test binary of its
+//! own) runs the same tests through routing: `NEO4J_URI`'s scheme becomes its `neo4j`
+//! counterpart (`bolt://` → `neo4j://`, `bolt+s://` → `neo4j+s://`), and a single server
+//! answers ROUTE with itself in every role.
+//!
 //! The server comes from NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD (defaults bolt://127.0.0.1:7687,
 //! neo4j, quiver-test-password; start one with `cargo xtask server start neo4j-5`). Without a
 //! reachable server every test fails saying how to start one: a missing server is never a pass.
@@ -28,10 +33,22 @@ use quiver_driver::{
     Value,
 };
 
-/// Instantiate every shared test for `$runtime`, each run with `$block_on(future)`.
+/// Instantiate every shared test for `$runtime`, each run with `$block_on(future)`; with
+/// `routing` first, through `neo4j://` URIs.
 macro_rules! shared_suite {
+    (routing $runtime:ty, $block_on:path) => {
+        shared_suite!(@tests $runtime, $block_on, shared::use_routing());
+        #[test]
+        fn a_single_server_routes_to_itself() {
+            shared::use_routing();
+            $block_on(shared::a_single_server_routes_to_itself::<$runtime>())
+        }
+    };
     ($runtime:ty, $block_on:path) => {
-        shared_suite!(@each $runtime, $block_on;
+        shared_suite!(@tests $runtime, $block_on, ());
+    };
+    (@tests $runtime:ty, $block_on:path, $prelude:expr) => {
+        shared_suite!(@each $runtime, $block_on, $prelude;
             execute_query_returns_records_keys_and_summary,
             results_stream_in_batches_with_backpressure,
             single_and_consume_report_misuse_clearly,
@@ -51,9 +68,10 @@ macro_rules! shared_suite {
             tls_with_the_servers_ca_and_with_trust_any,
         );
     };
-    (@each $runtime:ty, $block_on:path; $($test:ident,)*) => {$(
+    (@each $runtime:ty, $block_on:path, $prelude:expr; $($test:ident,)*) => {$(
         #[test]
         fn $test() {
+            $prelude;
             $block_on(shared::$test::<$runtime>())
         }
     )*};
@@ -87,8 +105,29 @@ fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
+/// Every test of this test binary goes through routing (see [`shared_suite!`]).
+static ROUTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Run the tests of this binary through routing.
+pub(crate) fn use_routing() {
+    ROUTING.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether the tests go through routing.
+pub(crate) fn routing() -> bool {
+    ROUTING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `uri` with its scheme turned into the routing one when the tests go through routing.
+fn routed(uri: String) -> String {
+    match uri.strip_prefix("bolt") {
+        Some(rest) if routing() => format!("neo4j{rest}"),
+        _ => uri,
+    }
+}
+
 pub(crate) fn uri() -> String {
-    env("NEO4J_URI", "bolt://127.0.0.1:7687")
+    routed(env("NEO4J_URI", "bolt://127.0.0.1:7687"))
 }
 
 pub(crate) fn auth() -> AuthToken {
@@ -558,10 +597,28 @@ pub(crate) async fn a_custom_resolver_maps_a_fake_host_to_the_server<R: Runtime 
         .await
         .expect("the resolver's second address is the server");
     assert_eq!(result.records[0].get::<i64>("n").unwrap(), 1);
-    assert_eq!(result.summary.server.address, server.authority());
+    if routing() {
+        // The resolver stands for the initial router only; the query went where the routing
+        // table said (the server's advertised address).
+        let table = driver
+            .routing_table(Some("neo4j"))
+            .expect("a table for neo4j");
+        assert!(!table.writers.is_empty(), "{table:?}");
+        assert!(
+            table
+                .writers
+                .iter()
+                .any(|w| w.to_string() == result.summary.server.address),
+            "{table:?} vs {}",
+            result.summary.server.address
+        );
+    } else {
+        assert_eq!(result.summary.server.address, server.authority());
+    }
+    // Once per new connection (direct), once per routing-table fetch (routing).
     assert_eq!(
-        *calls.lock().unwrap(),
-        ["quiver-resolver-test.invalid:7687"]
+        calls.lock().unwrap()[0],
+        "quiver-resolver-test.invalid:7687"
     );
     driver.close().await;
 
@@ -574,13 +631,15 @@ pub(crate) async fn a_custom_resolver_maps_a_fake_host_to_the_server<R: Runtime 
     });
     let driver = Driver::<R>::with_config(&fake_uri, auth(), unusable).expect("valid config");
     let error = driver.verify_connectivity().await.unwrap_err();
-    let message = error.to_string();
+    // A routing driver chains the routers' errors as the source.
+    let mut message = error.to_string();
+    if let Some(source) = std::error::Error::source(&error) {
+        message = format!("{message}: {source}");
+    }
     assert!(
         matches!(error, Error::ServiceUnavailable { .. })
-            && message.contains(&format!("127.100.200.42:{port}: could not connect"))
-            && message.contains(&format!(
-                "quiver-resolver-test.invalid:{port}: could not connect"
-            )),
+            && message.contains(&format!("127.100.200.42:{port}"))
+            && message.contains(&format!("quiver-resolver-test.invalid:{port}")),
         "{message}"
     );
 }
@@ -709,7 +768,7 @@ pub(crate) async fn tls_with_the_servers_ca_and_with_trust_any<R: Runtime + Defa
     if !is_neo4j(&driver, "TLS on the test server's Bolt port").await {
         return;
     }
-    let Ok(tls_uri) = std::env::var("NEO4J_TLS_URI") else {
+    let Ok(tls_uri) = std::env::var("NEO4J_TLS_URI").map(routed) else {
         panic!(
             "NEO4J_TLS_URI is not set: run the tests through `cargo xtask test`, or \
              `eval \"$(cargo xtask server env neo4j-5)\"` first"
@@ -739,16 +798,19 @@ pub(crate) async fn tls_with_the_servers_ca_and_with_trust_any<R: Runtime + Defa
     let config = Config::default()
         .with_trusted_certificates(TrustedCertificates::CustomCa(vec![ca.clone().into()]))
         .with_resolver(move |_: &Address| vec![resolved.clone()]);
-    let fake_uri = format!("bolt+s://quiver-resolver-test.invalid:{}", server.port);
+    let (scheme, _) = tls_uri.split_once("://").unwrap_or_default();
+    let fake_uri = format!("{scheme}://quiver-resolver-test.invalid:{}", server.port);
     let summary = Driver::<R>::with_config(&fake_uri, auth(), config)
         .unwrap()
         .execute_query("RETURN 1")
         .await
         .unwrap()
         .summary;
-    assert_eq!(summary.server.address, server.authority());
+    if !routing() {
+        assert_eq!(summary.server.address, server.authority());
+    }
 
-    let ssc = tls_uri.replacen("bolt+s://", "bolt+ssc://", 1);
+    let ssc = tls_uri.replacen("+s://", "+ssc://", 1);
     Driver::<R>::new(&ssc, auth())
         .unwrap()
         .verify_connectivity()
@@ -761,4 +823,47 @@ pub(crate) async fn tls_with_the_servers_ca_and_with_trust_any<R: Runtime + Defa
         .await
         .unwrap_err();
     assert!(matches!(err, Error::ServiceUnavailable { .. }), "{err}");
+}
+
+/// Through routing, a single server (not a cluster) answers ROUTE with itself in every role:
+/// the table is fresh after the first query, reads and writes go to that server, and the
+/// table can be fetched again on demand.
+pub(crate) async fn a_single_server_routes_to_itself<R: Runtime + Default>() {
+    let driver = driver::<R>().await;
+    assert!(driver.is_routing());
+    let written = driver
+        .execute_query("RETURN 1 AS n")
+        .database("neo4j")
+        .await
+        .unwrap();
+    let table = driver
+        .routing_table(Some("neo4j"))
+        .expect("a table for neo4j");
+    assert_eq!(table.database.as_deref(), Some("neo4j"));
+    assert!(table.ttl > Duration::ZERO, "{table:?}");
+    assert_eq!(table.routers.len(), 1, "{table:?}");
+    assert_eq!(table.readers, table.routers, "{table:?}");
+    assert_eq!(table.writers, table.routers, "{table:?}");
+    assert_eq!(written.summary.server.address, table.writers[0].to_string());
+    let read = driver
+        .execute_query("RETURN 1 AS n")
+        .database("neo4j")
+        .routing(RoutingControl::Read)
+        .await
+        .unwrap();
+    assert_eq!(read.summary.server.address, written.summary.server.address);
+    // The home database (no database given) resolves to the same server's default database.
+    let home = driver.execute_query("RETURN 1 AS n").await.unwrap();
+    assert_eq!(home.records[0].get::<i64>("n").unwrap(), 1);
+    assert!(driver.routing_table(Some("neo4j")).is_some());
+    driver
+        .update_routing_table(Some("neo4j"), Default::default())
+        .await
+        .unwrap();
+    let metrics = driver
+        .pool_metrics(&table.writers[0])
+        .expect("a pool for the server");
+    assert_eq!(metrics.in_use, 0, "{metrics:?}");
+    assert!(metrics.idle >= 1, "{metrics:?}");
+    driver.close().await;
 }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.harness.Neo4j;
 import org.neo4j.harness.Neo4jBuilder;
 import org.neo4j.harness.Neo4jBuilders;
@@ -14,7 +15,9 @@ import org.neo4j.harness.Neo4jBuilders;
  * {@code --exit-on-stdin-eof}, until its standard input closes, so it dies with the process that owns it).
  *
  * <p>Usage: {@code Main --bolt-port 7687 --tls-port 7688 --password P --work-dir DIR --tls-dir DIR
- * [--exit-on-stdin-eof]}. Prints {@code QUIVER-NEO4J-READY ...} only after a real Bolt query with the
+ * [--data-dir DIR] [--exit-on-stdin-eof]}. With {@code --data-dir} the databases and their transaction
+ * logs live there instead of in a fresh folder under the work dir, so a later start on the same data dir
+ * recovers them (after a crash, from the transaction logs) as a restarted Neo4j server would. Prints {@code QUIVER-NEO4J-READY ...} only after a real Bolt query with the
  * password succeeded over the plain port and over TLS; the version-specific settings live in
  * {@code ServerSettings} (one per Neo4j line, next to each Maven project).
  */
@@ -24,12 +27,28 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) throws Exception {
+        try {
+            run(args);
+        } catch (Throwable failure) {
+            // Neo4j's threads would keep the JVM alive after the main thread died: exit, so that
+            // whoever started us sees the failure at once instead of waiting for a ready line.
+            failure.printStackTrace();
+            System.out.flush();
+            System.exit(1);
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
         long started = System.nanoTime();
         Options options = Options.parse(args);
         Tls.ensureCertificate(options.tlsDir);
         Files.createDirectories(options.workDir);
 
         Neo4jBuilder builder = Neo4jBuilders.newInProcessBuilder(options.workDir).withDisabledServer();
+        if (options.dataDir != null) {
+            Files.createDirectories(options.dataDir);
+            builder = builder.withConfig(GraphDatabaseSettings.data_directory, options.dataDir);
+        }
         Neo4j neo4j = ServerSettings.apply(builder, options).build();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             neo4j.close();
@@ -38,12 +57,18 @@ public final class Main {
         }, "quiver-shutdown"));
 
         // Auth is on, so the built-in user starts with password "neo4j" and "change required";
-        // the embedded API is not subject to auth, which lets us set the real password here.
-        neo4j.databaseManagementService()
-                .database("system")
-                .executeTransactionally(
-                        "ALTER USER " + USER + " SET PASSWORD $password CHANGE NOT REQUIRED",
-                        Map.of("password", options.password));
+        // the embedded API is not subject to auth, which lets us set the real password here. A
+        // restart on kept data finds it set already (and Neo4j refuses to set the same password).
+        var system = neo4j.databaseManagementService().database("system");
+        boolean changeRequired = system.executeTransactionally(
+                "SHOW USERS YIELD user, passwordChangeRequired WHERE user = $user RETURN passwordChangeRequired",
+                Map.of("user", USER),
+                result -> !result.hasNext() || Boolean.TRUE.equals(result.next().get("passwordChangeRequired")));
+        if (changeRequired) {
+            system.executeTransactionally(
+                    "ALTER USER " + USER + " SET PASSWORD $password CHANGE NOT REQUIRED",
+                    Map.of("password", options.password));
+        }
         String version = neo4j.defaultDatabaseService()
                 .executeTransactionally(
                         "CALL dbms.components() YIELD versions RETURN versions[0] AS version",
@@ -78,6 +103,7 @@ public final class Main {
         String password;
         Path workDir;
         Path tlsDir;
+        Path dataDir;
         boolean exitOnStdinEof;
 
         static Options parse(String[] args) throws IOException {
@@ -98,6 +124,7 @@ public final class Main {
                     case "--password" -> options.password = value;
                     case "--work-dir" -> options.workDir = Path.of(value).toAbsolutePath();
                     case "--tls-dir" -> options.tlsDir = Path.of(value).toAbsolutePath();
+                    case "--data-dir" -> options.dataDir = Path.of(value).toAbsolutePath();
                     default -> throw new IOException("unknown option " + arg);
                 }
             }

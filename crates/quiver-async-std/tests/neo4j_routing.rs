@@ -1,0 +1,9 @@
+//! The shared integration suite (written once in quiver-smol's `tests/shared`) on async-std
+//! through routing: `neo4j://` (or `neo4j+s://`) in place of `NEO4J_URI`'s `bolt://`, against a
+//! real Neo4j that answers ROUTE with itself.
+
+#[macro_use]
+#[path = "../../quiver-smol/tests/shared/mod.rs"]
+mod shared;
+
+shared_suite!(routing quiver_async_std::AsyncStdRuntime, async_std::task::block_on);
