@@ -818,6 +818,18 @@ impl<R: Runtime> BoltConnection<R> {
     }
 
     fn report_unreachable(&mut self) {
+        // A server hangs up after refusing a connection's credentials (TokenExpired,
+        // Unauthorized, other security failures: TestKit's scripts end with `<EXIT>` there,
+        // and the RESET that follows the FAILURE meets a closed socket). That says nothing
+        // about the server, which still serves other connections: only this one is gone, and
+        // the server stays in the routing tables (as with the official drivers).
+        if self
+            .last_failure
+            .as_ref()
+            .is_some_and(|failure| failure.code.starts_with("Neo.ClientError.Security."))
+        {
+            return;
+        }
         if let Some(link) = &mut self.routing {
             if !std::mem::replace(&mut link.reported, true) {
                 if let Some(events) = link.events.upgrade() {

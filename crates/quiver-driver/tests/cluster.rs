@@ -6,7 +6,8 @@
 //! home databases per user, and can die at any moment (its connections break, new ones are
 //! refused).
 //!
-//! Covered: a leader switch, a member dying mid-transaction and during COMMIT, every known
+//! Covered: a leader switch, a member dying mid-transaction and during COMMIT, a member hanging
+//! up after a security failure (it stays in the table), every known
 //! router gone (back to the URI's name, resolved again), a name resolving to several routers,
 //! a table without writers, the Bolt 5.8 home-database cache (miss, hit, stale; off in a mixed
 //! cluster), and hostile ROUTE replies.
@@ -71,6 +72,9 @@ struct Member {
     route_failure: Option<&'static str>,
     /// Die when the next COMMIT arrives, without answering it.
     die_on_commit: bool,
+    /// Answer the next RUN with this security failure and hang up on that connection (as
+    /// Neo4j does when it refuses a connection's credentials); the member lives on.
+    refuse_next_run: Option<&'static str>,
 }
 
 /// Writers that appear once this many more ROUTE requests were answered (an election).
@@ -168,6 +172,7 @@ impl World {
                 route_reply: None,
                 route_failure: None,
                 die_on_commit: false,
+                refuse_next_run: None,
             },
         );
         self.ips.insert(ip(address), name.into());
@@ -432,6 +437,24 @@ impl MemberStream {
                 self.server.success(meta).unwrap();
             }
             ClientMessage::Run(run) => {
+                let refusal = self
+                    .world
+                    .lock()
+                    .unwrap()
+                    .member(&self.name)
+                    .refuse_next_run
+                    .take();
+                if let Some(code) = refusal {
+                    self.log(format!("RUN refused with {code}"));
+                    self.server
+                        .failure(&failure(code, "the credentials were refused"))
+                        .unwrap();
+                    while let Some(bytes) = self.server.poll_transmit() {
+                        self.output.extend(bytes);
+                    }
+                    self.closed = true;
+                    return;
+                }
                 let (write, db, auto_commit) = match &self.transaction {
                     Some((write, db)) => (*write, db.clone(), false),
                     None => {
@@ -817,6 +840,62 @@ fn a_member_dying_while_commit_awaits_its_answer_is_an_unknown_outcome_not_retri
     assert!(matches!(error, Error::IncompleteCommit { .. }), "{error:?}");
     assert!(!error.is_retryable());
     assert_eq!(logged(&world, "COMMIT"), ["a: COMMIT"], "tried once");
+}
+
+#[test]
+fn a_member_hanging_up_after_a_security_failure_stays_in_the_routing_table() {
+    for code in [
+        "Neo.ClientError.Security.TokenExpired",
+        "Neo.ClientError.Security.Unauthorized",
+        "Neo.ClientError.Security.Forbidden",
+    ] {
+        let world = World::three_members();
+        let driver = driver(&world);
+        assert_eq!(read(&driver, "neo4j").unwrap().1, 1);
+        {
+            let mut w = world.lock().unwrap();
+            for reader in ["b", "c"] {
+                w.member(reader).refuse_next_run = Some(code);
+            }
+        }
+        clear_log(&world);
+        let error = block_on(async {
+            let mut session = driver.session_with(
+                SessionConfig::new()
+                    .with_database("neo4j")
+                    .with_default_access_mode(AccessMode::Read),
+            );
+            let result = session.run("MATCH (n) RETURN n").await;
+            match result {
+                Ok(mut result) => result.consume().await.map(drop),
+                Err(e) => Err(e),
+            }
+        })
+        .expect_err("the reader refuses the query");
+        assert_eq!(
+            error.as_server_error().map(|e| e.code.as_str()),
+            Some(code),
+            "{error:?}"
+        );
+        assert_eq!(logged(&world, "RUN refused").len(), 1);
+        {
+            let mut w = world.lock().unwrap();
+            for reader in ["b", "c"] {
+                w.member(reader).refuse_next_run = None;
+            }
+        }
+        let table = driver.routing_table(Some("neo4j")).unwrap();
+        assert_eq!(
+            table.readers,
+            addresses(&["b", "c"]),
+            "{code}: the reader that hung up is still a reader"
+        );
+        assert_eq!(read(&driver, "neo4j").unwrap().1, 1);
+        assert!(
+            logged(&world, "ROUTE").is_empty(),
+            "{code}: no rediscovery after a refusal"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
