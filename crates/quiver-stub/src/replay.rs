@@ -1,0 +1,342 @@
+//! A client that replays a script's `C:` lines, and the TestKit compatibility measurement built
+//! on it (`quiver-stub compat TESTKIT_DIR`).
+//!
+//! The replaying client takes one path through the script — each optional or repeated block
+//! once, the first of each set of alternatives — and sends the requests on that path, each
+//! field a value its `C:` line accepts (wildcards become the simplest value of their kind),
+//! encoded as PackStream structures and chunked by the Bolt core. It reads whatever comes back
+//! and closes its side; the stub running the script then says whether it completed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use quiver_packstream::{Structure, Value as P};
+
+use crate::script::{Instr, Script};
+use crate::server::{StubError, StubServer};
+use crate::value::Flavor;
+
+/// Why a replay could not be done (the stub's verdict is separate: [`StubServer::finish`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// Connecting, writing or the handshake failed.
+    #[error("replaying to {address} failed: {reason}")]
+    Io {
+        /// The stub's address.
+        address: SocketAddr,
+        /// What happened.
+        reason: String,
+    },
+    /// A `C:` line's request could not be written (a value PackStream cannot carry).
+    #[error("line {line}: the request cannot be encoded: {reason}")]
+    Encode {
+        /// The script line.
+        line: usize,
+        /// What the encoder said.
+        reason: String,
+    },
+}
+
+/// The requests on one path through the script, as (line, tag, fields).
+fn client_path(script: &Script) -> Vec<(usize, u8, Vec<P>)> {
+    let program = &script.program;
+    let flavor = Flavor {
+        element_ids: program.version.major >= 5,
+        utc: program.version.major >= 5,
+    };
+    let mut visits = vec![0u32; program.instrs.len()];
+    let mut path = Vec::new();
+    let mut pc = 0;
+    // Every split is taken once each way at most, so the walk ends; the bound is a safeguard.
+    for _ in 0..program.instrs.len() * 4 + 16 {
+        match &program.instrs[pc] {
+            Instr::Client(line) => {
+                if let Some(tag) = quiver_bolt::server::request_tag(&line.name) {
+                    let fields = line.fields.iter().map(|p| p.example(flavor)).collect();
+                    path.push((line.line, tag, fields));
+                }
+                pc += 1;
+            }
+            Instr::Server(_) => pc += 1,
+            Instr::Jump(to) => pc = *to,
+            Instr::Split(first, second) => {
+                visits[pc] += 1;
+                pc = if visits[pc] == 1 { *first } else { *second };
+            }
+            Instr::End => break,
+        }
+    }
+    path
+}
+
+/// Connects to `address`, negotiates the script's version, sends the `C:` lines of one path
+/// through the script, closes its side and reads until the server closes (at most `timeout`
+/// per read).
+pub fn replay(script: &Script, address: SocketAddr, timeout: Duration) -> Result<(), ReplayError> {
+    let io = |e: std::io::Error| ReplayError::Io {
+        address,
+        reason: e.to_string(),
+    };
+    let mut stream = TcpStream::connect_timeout(&address, timeout).map_err(io)?;
+    stream.set_read_timeout(Some(timeout)).map_err(io)?;
+    let version = script.version();
+    let mut handshake = quiver_bolt::MAGIC.to_vec();
+    // One proposal, the script's version, then three empty ones.
+    handshake.extend_from_slice(&[0, 0, version.minor, version.major]);
+    handshake.extend_from_slice(&[0; 12]);
+    stream.write_all(&handshake).map_err(io)?;
+    let mut agreed = [0u8; 4];
+    stream.read_exact(&mut agreed).map_err(io)?;
+    if agreed != [0, 0, version.minor, version.major] {
+        return Err(ReplayError::Io {
+            address,
+            reason: format!("the server chose {agreed:02X?}, not Bolt {version}"),
+        });
+    }
+    let mut out = BytesMut::new();
+    let mut body = BytesMut::new();
+    for (line, tag, fields) in client_path(script) {
+        body.clear();
+        quiver_packstream::encode_value(&mut body, &P::Structure(Structure::new(tag, fields)))
+            .map_err(|e| ReplayError::Encode {
+                line,
+                reason: e.to_string(),
+            })?;
+        quiver_bolt::chunk::write_chunked(&body, &mut out);
+    }
+    // The server may close early (`<EXIT>`): what it did not read is its business.
+    let _ = stream.write_all(&out);
+    let _ = stream.shutdown(Shutdown::Write);
+    let mut sink = [0u8; 16 * 1024];
+    while let Ok(n) = stream.read(&mut sink) {
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// What happened to one TestKit script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompatResult {
+    /// For a Bolt version out of scope (3, 4.1–4.3).
+    OutOfScope(String),
+    /// A template placeholder the measurement does not substitute remains (`#ERROR#` …).
+    Placeholder(String),
+    /// The script does not parse.
+    ParseError(String),
+    /// Parsed, replayed, and the stub reported completion.
+    Completed,
+    /// Parsed but the replay did not complete.
+    Failed(String),
+}
+
+/// The placeholders substituted before parsing, as TestKit's tests do for a run of the
+/// script's directory version (`vNxM`; 5.4 elsewhere), with the values its routing tests use.
+pub fn substitutions(path: &Path) -> Vec<(&'static str, String)> {
+    // `v4x4`, `v5x0`, `v3_no_routing` …: the version the directory's scripts run as.
+    let version = path
+        .components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .find_map(|c| {
+            let rest = c.strip_prefix('v')?;
+            let digits: String = rest
+                .chars()
+                .take_while(|ch| ch.is_ascii_digit() || *ch == 'x')
+                .collect();
+            let (major, minor) = digits.split_once('x').unwrap_or((&digits, "0"));
+            (major.parse::<u8>().is_ok() && minor.parse::<u8>().is_ok())
+                .then(|| format!("{major}.{minor}"))
+        })
+        .unwrap_or_else(|| "5.4".to_owned());
+    let routing_ctx =
+        r#"{"address": "127.0.0.1:9000", "region": "china", "policy": "my_policy"}"#.to_owned();
+    let error = "Neo.TransientError.General.DatabaseUnavailable";
+    let failure = format!(r#"{{"code": "{error}", "message": "stub"}}"#);
+    let auth = r#""principal": "neo4j", "credentials": "pass""#.to_owned();
+    // Quoted forms first: `"#ERROR#"` is a code, a bare `#ERROR#` a whole FAILURE map.
+    vec![
+        ("#VERSION#", version.clone()),
+        ("#BOLT_VERSION#", version.clone()),
+        ("#BOLT_PROTOCOL#", version),
+        ("#HOST#", "127.0.0.1".to_owned()),
+        ("#SERVER_AGENT#", "Neo4j/5.26.0".to_owned()),
+        ("#ROUTINGCTX#", routing_ctx.clone()),
+        ("#EXTR_HELLO_ROUTING_PROPS#", format!(r#", "routing": {routing_ctx}"#)),
+        (
+            "#EXTR_HELLO_ROUTING_PROPS_EMPTY_CTX#",
+            r#", "routing": {"address": "127.0.0.1:9000"}"#.to_owned(),
+        ),
+        ("#HELLO_ROUTINGCTX#", routing_ctx),
+        ("#USER_AGENT#", "007".to_owned()),
+        ("#ROUTING#", String::new()),
+        ("#TYPE#", "r".to_owned()),
+        ("\"#MODE#\"", "\"r\"".to_owned()),
+        ("\"#DB#\"", "\"neo4j\"".to_owned()),
+        ("\"#ERROR#\"", format!("\"{error}\"")),
+        ("#ERROR#", failure.clone()),
+        ("#FAILURE#", failure),
+        ("#DRIVER_AUTH#", auth.clone()),
+        ("#VERIFY_AUTH#", auth),
+        ("#NOTIFICATIONS#", "[]".to_owned()),
+        ("#STATUSES#", "[]".to_owned()),
+        ("#EMIT#", "[]".to_owned()),
+        ("#PLAN#", "{}".to_owned()),
+        ("#PROFILE#", "{}".to_owned()),
+        ("#EXTRA_HELLO_PARAMS#", String::new()),
+        ("#NOTIS#", String::new()),
+        ("#BM_IN#", r#""[bookmarks]": "*""#.to_owned()),
+        ("#DELAY#", "0.1".to_owned()),
+        ("#RESULT#", "1".to_owned()),
+    ]
+}
+
+/// Runs one TestKit script file: substitute, check the version, parse, replay.
+pub fn run_testkit_script(path: &Path) -> CompatResult {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => return CompatResult::ParseError(format!("unreadable: {e}")),
+    };
+    let mut text = text;
+    for (from, to) in substitutions(path) {
+        text = text.replace(from, &to);
+    }
+    let bolt = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("!:").map(str::trim).and_then(|l| l.strip_prefix("BOLT")))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default();
+    let in_scope = bolt == "4.4" || bolt.starts_with("5.") || bolt.starts_with("6.");
+    if !in_scope {
+        return CompatResult::OutOfScope(format!("Bolt {bolt}"));
+    }
+    if let Some(start) = text.find(|c| c == '#').and_then(|_| find_placeholder(&text)) {
+        return CompatResult::Placeholder(start);
+    }
+    let script = match Script::parse(&text) {
+        Ok(script) => script,
+        Err(e) => return CompatResult::ParseError(e.message),
+    };
+    let stub = match StubServer::serve(script.clone(), "127.0.0.1:0") {
+        Ok(stub) => stub.with_finish_timeout(Duration::from_secs(5)),
+        Err(e) => return CompatResult::Failed(e.to_string()),
+    };
+    if let Err(e) = replay(&script, stub.address(), Duration::from_secs(10)) {
+        return CompatResult::Failed(e.to_string());
+    }
+    match stub.finish() {
+        Ok(_) => CompatResult::Completed,
+        Err(StubError::Failed { failures, .. }) => CompatResult::Failed(failures.join("; ")),
+        Err(e) => CompatResult::Failed(e.to_string()),
+    }
+}
+
+/// A `#NAME#` placeholder left in a script's lines (not in comments).
+fn find_placeholder(text: &str) -> Option<String> {
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(start) = rest.find('#') {
+            let after = &rest[start + 1..];
+            let Some(end) = after.find('#') else { break };
+            let name = &after[..end];
+            if !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()) {
+                return Some(format!("#{name}#"));
+            }
+            rest = &after[end..];
+        }
+    }
+    None
+}
+
+/// Every `tests/stub/**/scripts/**/*.script` of a TestKit checkout, sorted.
+pub fn testkit_scripts(testkit_dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, in_scripts: bool, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                let scripts = in_scripts || path.file_name().is_some_and(|n| n == "scripts");
+                walk(&path, scripts, out);
+            } else if in_scripts && path.extension().is_some_and(|e| e == "script") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&testkit_dir.join("tests").join("stub"), false, &mut out);
+    out.sort();
+    out
+}
+
+/// Runs every TestKit stub script and returns the report (Markdown).
+pub fn compat_report(testkit_dir: &Path) -> String {
+    let scripts = testkit_scripts(testkit_dir);
+    let mut results = Vec::new();
+    let mut slowest = Vec::new();
+    for path in &scripts {
+        let started = std::time::Instant::now();
+        let result = run_testkit_script(path);
+        let shown = path.strip_prefix(testkit_dir).unwrap_or(path).display().to_string();
+        slowest.push((started.elapsed(), shown.clone()));
+        results.push((shown, result));
+    }
+    slowest.sort();
+    slowest.reverse();
+    let count = |f: &dyn Fn(&CompatResult) -> bool| results.iter().filter(|(_, r)| f(r)).count();
+    let total = results.len();
+    let out_of_scope = count(&|r| matches!(r, CompatResult::OutOfScope(_)));
+    let placeholder = count(&|r| matches!(r, CompatResult::Placeholder(_)));
+    let parse_errors = count(&|r| matches!(r, CompatResult::ParseError(_)));
+    let completed = count(&|r| matches!(r, CompatResult::Completed));
+    let failed = count(&|r| matches!(r, CompatResult::Failed(_)));
+    let in_scope = total - out_of_scope - placeholder;
+    let parsed = completed + failed;
+    let pct = |n: usize| if in_scope == 0 { 0.0 } else { 100.0 * n as f64 / in_scope as f64 };
+    let mut report = String::new();
+    let _ = writeln!(report, "| scripts | count |\n|---|---|");
+    let _ = writeln!(report, "| found (`tests/stub/**/scripts/*.script`) | {total} |");
+    let _ = writeln!(report, "| out of scope (Bolt 3, 4.1–4.3) | {out_of_scope} |");
+    let _ = writeln!(report, "| placeholder not substituted | {placeholder} |");
+    let _ = writeln!(report, "| **in scope (Bolt 4.4, 5.x, 6.0)** | **{in_scope}** |");
+    let _ = writeln!(report, "| parsed | {parsed} ({:.1}%) |", pct(parsed));
+    let _ = writeln!(report, "| replayed to completion | {completed} ({:.1}%) |", pct(completed));
+    let _ = writeln!(report, "| parse errors | {parse_errors} |");
+    let _ = writeln!(report, "| replay did not complete | {failed} |");
+    let mut groups: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, result) in &results {
+        if let CompatResult::Placeholder(name) = result {
+            *groups.entry(format!("placeholder {name}")).or_default() += 1;
+        }
+    }
+    let _ = writeln!(report, "\nPlaceholders left:");
+    for (what, n) in &groups {
+        let _ = writeln!(report, "- {what}: {n}");
+    }
+    let _ = writeln!(report, "\nParse errors (unsupported constructs):");
+    for (path, result) in &results {
+        if let CompatResult::ParseError(message) = result {
+            let _ = writeln!(report, "- `{path}`: {message}");
+        }
+    }
+    let _ = writeln!(report, "\nSlowest scripts (`<SLEEP>`s and timeouts):");
+    for (elapsed, path) in slowest.iter().take(5) {
+        let _ = writeln!(report, "- `{path}`: {:.1} s", elapsed.as_secs_f64());
+    }
+    let _ = writeln!(report, "\nReplays that did not complete:");
+    for (path, result) in &results {
+        if let CompatResult::Failed(message) = result {
+            let _ = writeln!(report, "- `{path}`: {message}");
+        }
+    }
+    report
+}
