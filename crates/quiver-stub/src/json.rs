@@ -143,7 +143,9 @@ impl Parser<'_> {
                         return Ok(value);
                     }
                 }
-                self.err("expected a JSON value (object, list, string, number, true, false or null)")
+                self.err(
+                    "expected a JSON value (object, list, string, number, true, false or null)",
+                )
             }
         }
     }
@@ -173,7 +175,9 @@ impl Parser<'_> {
             Some(value) => Ok(value),
             None => {
                 self.pos = start;
-                self.err(format!("`{text}` is not a number (or does not fit 64 bits)"))
+                self.err(format!(
+                    "`{text}` is not a number (or does not fit 64 bits)"
+                ))
             }
         }
     }
@@ -212,7 +216,9 @@ impl Parser<'_> {
                                 }
                                 self.pos += 2;
                                 let low = self.hex4()?;
-                                let code = 0x10000 + ((unit - 0xD800) << 10) + (low.wrapping_sub(0xDC00) & 0x3FF);
+                                let code = 0x10000
+                                    + ((unit - 0xD800) << 10)
+                                    + (low.wrapping_sub(0xDC00) & 0x3FF);
                                 char::from_u32(code)
                             } else {
                                 char::from_u32(unit)

@@ -67,7 +67,8 @@
 //!
 //! **Commands** in `S:` lines: `<EXIT>` closes the connection (the script counts as
 //! completed); `<NOOP>` sends a keep-alive (an empty chunk); `<RAW> 00 00 …` sends bytes;
-//! `<SLEEP 0.5>` waits; `<ASSERT ORDER 0.5>` waits (TestKit also checks that nothing arrived).
+//! `<SLEEP> 0.5` waits; `<ASSERT ORDER> 0.5` waits (TestKit also checks that nothing arrived
+//! meanwhile; this stub does not).
 //!
 //! **Blocks**, each bracket on its own line: `{? … ?}` optional; `{* … *}` zero or more
 //! times; `{+ … +}` one or more times; `{{ … ---- … ---- … }}` alternatives (the first whose

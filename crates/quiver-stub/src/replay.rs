@@ -168,7 +168,10 @@ pub fn substitutions(path: &Path) -> Vec<(&'static str, String)> {
         ("#HOST#", "127.0.0.1".to_owned()),
         ("#SERVER_AGENT#", "Neo4j/5.26.0".to_owned()),
         ("#ROUTINGCTX#", routing_ctx.clone()),
-        ("#EXTR_HELLO_ROUTING_PROPS#", format!(r#", "routing": {routing_ctx}"#)),
+        (
+            "#EXTR_HELLO_ROUTING_PROPS#",
+            format!(r#", "routing": {routing_ctx}"#),
+        ),
         (
             "#EXTR_HELLO_ROUTING_PROPS_EMPTY_CTX#",
             r#", "routing": {"address": "127.0.0.1:9000"}"#.to_owned(),
@@ -209,15 +212,20 @@ pub fn run_testkit_script(path: &Path) -> CompatResult {
     }
     let bolt = text
         .lines()
-        .find_map(|l| l.trim().strip_prefix("!:").map(str::trim).and_then(|l| l.strip_prefix("BOLT")))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("!:")
+                .map(str::trim)
+                .and_then(|l| l.strip_prefix("BOLT"))
+        })
         .map(|v| v.trim().to_owned())
         .unwrap_or_default();
     let in_scope = bolt == "4.4" || bolt.starts_with("5.") || bolt.starts_with("6.");
     if !in_scope {
         return CompatResult::OutOfScope(format!("Bolt {bolt}"));
     }
-    if let Some(start) = text.find(|c| c == '#').and_then(|_| find_placeholder(&text)) {
-        return CompatResult::Placeholder(start);
+    if let Some(name) = find_placeholder(&text) {
+        return CompatResult::Placeholder(name);
     }
     let script = match Script::parse(&text) {
         Ok(script) => script,
@@ -249,7 +257,11 @@ fn find_placeholder(text: &str) -> Option<String> {
             let after = &rest[start + 1..];
             let Some(end) = after.find('#') else { break };
             let name = &after[..end];
-            if !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()) {
+            if !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+            {
                 return Some(format!("#{name}#"));
             }
             rest = &after[end..];
@@ -261,7 +273,9 @@ fn find_placeholder(text: &str) -> Option<String> {
 /// Every `tests/stub/**/scripts/**/*.script` of a TestKit checkout, sorted.
 pub fn testkit_scripts(testkit_dir: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, in_scripts: bool, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -286,7 +300,11 @@ pub fn compat_report(testkit_dir: &Path) -> String {
     for path in &scripts {
         let started = std::time::Instant::now();
         let result = run_testkit_script(path);
-        let shown = path.strip_prefix(testkit_dir).unwrap_or(path).display().to_string();
+        let shown = path
+            .strip_prefix(testkit_dir)
+            .unwrap_or(path)
+            .display()
+            .to_string();
         slowest.push((started.elapsed(), shown.clone()));
         results.push((shown, result));
     }
@@ -301,15 +319,34 @@ pub fn compat_report(testkit_dir: &Path) -> String {
     let failed = count(&|r| matches!(r, CompatResult::Failed(_)));
     let in_scope = total - out_of_scope - placeholder;
     let parsed = completed + failed;
-    let pct = |n: usize| if in_scope == 0 { 0.0 } else { 100.0 * n as f64 / in_scope as f64 };
+    let pct = |n: usize| {
+        if in_scope == 0 {
+            0.0
+        } else {
+            100.0 * n as f64 / in_scope as f64
+        }
+    };
     let mut report = String::new();
     let _ = writeln!(report, "| scripts | count |\n|---|---|");
-    let _ = writeln!(report, "| found (`tests/stub/**/scripts/*.script`) | {total} |");
-    let _ = writeln!(report, "| out of scope (Bolt 3, 4.1–4.3) | {out_of_scope} |");
+    let _ = writeln!(
+        report,
+        "| found (`tests/stub/**/scripts/*.script`) | {total} |"
+    );
+    let _ = writeln!(
+        report,
+        "| out of scope (Bolt 3, 4.1–4.3) | {out_of_scope} |"
+    );
     let _ = writeln!(report, "| placeholder not substituted | {placeholder} |");
-    let _ = writeln!(report, "| **in scope (Bolt 4.4, 5.x, 6.0)** | **{in_scope}** |");
+    let _ = writeln!(
+        report,
+        "| **in scope (Bolt 4.4, 5.x, 6.0)** | **{in_scope}** |"
+    );
     let _ = writeln!(report, "| parsed | {parsed} ({:.1}%) |", pct(parsed));
-    let _ = writeln!(report, "| replayed to completion | {completed} ({:.1}%) |", pct(completed));
+    let _ = writeln!(
+        report,
+        "| replayed to completion | {completed} ({:.1}%) |",
+        pct(completed)
+    );
     let _ = writeln!(report, "| parse errors | {parse_errors} |");
     let _ = writeln!(report, "| replay did not complete | {failed} |");
     let mut groups: BTreeMap<String, usize> = BTreeMap::new();

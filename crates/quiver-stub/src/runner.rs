@@ -108,7 +108,9 @@ impl Runner {
         }
         if let Err(e) = self.server.handle_input(data, now) {
             self.drain();
-            self.finish(Outcome::Broken(format!("the client broke the protocol: {e}")));
+            self.finish(Outcome::Broken(format!(
+                "the client broke the protocol: {e}"
+            )));
             return;
         }
         self.events();
@@ -133,7 +135,9 @@ impl Runner {
             self.finish(Outcome::Completed);
         } else {
             let expected = self.expected();
-            self.finish(Outcome::Incomplete(format!("{why} while the script expected {expected}")));
+            self.finish(Outcome::Incomplete(format!(
+                "{why} while the script expected {expected}"
+            )));
         }
     }
 
@@ -207,7 +211,10 @@ impl Runner {
     fn on_message(&mut self, raw: &quiver_bolt::server::RawMessage) {
         let flavor = self.flavor();
         let fields = raw.fields();
-        let name = raw.name().map(str::to_owned).unwrap_or_else(|| format!("{:#04X}", raw.tag()));
+        let name = raw
+            .name()
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{:#04X}", raw.tag()));
         let (found, _) = self.candidates();
         for pc in found {
             let Instr::Client(line) = &self.program.instrs[pc] else {
@@ -229,7 +236,9 @@ impl Runner {
         }
         let got = shown_message(&name, &fields);
         let expected = self.expected();
-        self.finish(Outcome::Mismatch(format!("expected {expected}, got `{got}`")));
+        self.finish(Outcome::Mismatch(format!(
+            "expected {expected}, got `{got}`"
+        )));
         self.close = true;
     }
 
@@ -242,7 +251,10 @@ impl Runner {
             metadata.insert("server", "Neo4j/5.26.0");
             metadata.insert("connection_id", "bolt-stub");
         }
-        { let result = self.server.success(metadata); self.respond(result, "SUCCESS") };
+        {
+            let result = self.server.success(metadata);
+            self.respond(result, "SUCCESS")
+        };
     }
 
     fn respond(&mut self, result: Result<(), BoltError>, what: &str) {
@@ -275,20 +287,32 @@ impl Runner {
                     match &line.action {
                         ServerAction::Success(map) => {
                             let map = to_bolt_map(map.to_packstream(flavor));
-                            { let result = self.server.success(map); self.respond_line(result, line) };
+                            {
+                                let result = self.server.success(map);
+                                self.respond_line(result, line)
+                            };
                         }
                         ServerAction::Failure(map) => {
                             let map = to_bolt_map(map.to_packstream(flavor));
-                            { let result = self.server.failure_metadata(map); self.respond_line(result, line) };
+                            {
+                                let result = self.server.failure_metadata(map);
+                                self.respond_line(result, line)
+                            };
                         }
                         ServerAction::Record(values) => {
                             let values: Vec<Value> = values
                                 .iter()
                                 .map(|v| Value::from(v.to_packstream(flavor)))
                                 .collect();
-                            { let result = self.server.record(&values); self.respond_line(result, line) };
+                            {
+                                let result = self.server.record(&values);
+                                self.respond_line(result, line)
+                            };
                         }
-                        ServerAction::Ignored => { let result = self.server.ignored(); self.respond_line(result, line) },
+                        ServerAction::Ignored => {
+                            let result = self.server.ignored();
+                            self.respond_line(result, line)
+                        }
                         ServerAction::Noop => self.server.send_noop(),
                         ServerAction::Raw(bytes) => self.server.send_raw_bytes(bytes),
                         ServerAction::Sleep(d) => {
@@ -325,7 +349,11 @@ fn to_bolt_map(value: P) -> Map {
 fn matches(line: &ClientLine, name: &str, fields: &[P], flavor: Flavor) -> bool {
     line.name == name
         && line.fields.len() == fields.len()
-        && line.fields.iter().zip(fields).all(|(p, v)| p.matches(v, flavor))
+        && line
+            .fields
+            .iter()
+            .zip(fields)
+            .all(|(p, v)| p.matches(v, flavor))
 }
 
 /// A received message as a script line would write it.

@@ -81,8 +81,19 @@ pub(crate) enum ServerAction {
 
 /// The requests a `C:` line can name.
 const CLIENT_MESSAGES: [&str; 13] = [
-    "HELLO", "GOODBYE", "RESET", "RUN", "BEGIN", "COMMIT", "ROLLBACK", "DISCARD", "PULL", "ROUTE",
-    "LOGON", "LOGOFF", "TELEMETRY",
+    "HELLO",
+    "GOODBYE",
+    "RESET",
+    "RUN",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "DISCARD",
+    "PULL",
+    "ROUTE",
+    "LOGON",
+    "LOGOFF",
+    "TELEMETRY",
 ];
 
 /// A block of the script.
@@ -149,7 +160,10 @@ impl Script {
             let top = stack.len() - 1;
             let (marker, rest) = match trimmed.split_once(':') {
                 Some((m, rest))
-                    if matches!(m, "!" | "C" | "S" | "A" | "?" | "*" | "+" | "IF" | "ELIF" | "ELSE" | "PY") =>
+                    if matches!(
+                        m,
+                        "!" | "C" | "S" | "A" | "?" | "*" | "+" | "IF" | "ELIF" | "ELSE" | "PY"
+                    ) =>
                 {
                     (Some(m), rest.trim())
                 }
@@ -260,7 +274,9 @@ impl Script {
                                     return err(
                                         line,
                                         rest_column + 5,
-                                        format!("`{v}` is not a Bolt version such as 5.4 (Bolt 3 and older are not supported)"),
+                                        format!(
+                                            "`{v}` is not a Bolt version such as 5.4 (Bolt 3 and older are not supported)"
+                                        ),
                                     );
                                 }
                             }
@@ -269,7 +285,11 @@ impl Script {
                         ["ALLOW", "CONCURRENT"] => concurrent = true,
                         ["AUTO", name] => {
                             if !CLIENT_MESSAGES.contains(name) {
-                                return err(line, rest_column + 5, format!("`{name}` is not a Bolt request"));
+                                return err(
+                                    line,
+                                    rest_column + 5,
+                                    format!("`{name}` is not a Bolt request"),
+                                );
                             }
                             auto.push((*name).to_owned());
                         }
@@ -278,20 +298,34 @@ impl Script {
                                 handshake_delay = Some(Duration::from_secs_f64(s))
                             }
                             _ => {
-                                return err(line, rest_column + 16, "HANDSHAKE_DELAY takes seconds, e.g. 0.5");
+                                return err(
+                                    line,
+                                    rest_column + 16,
+                                    "HANDSHAKE_DELAY takes seconds, e.g. 0.5",
+                                );
                             }
                         },
                         ["HANDSHAKE", ..] => {
-                            return err(line, column, "`!: HANDSHAKE` (a raw handshake reply) is not supported");
+                            return err(
+                                line,
+                                column,
+                                "`!: HANDSHAKE` (a raw handshake reply) is not supported",
+                            );
                         }
                         ["PY", ..] => {
-                            return err(line, column, "`!: PY` (Python in scripts) is not supported");
+                            return err(
+                                line,
+                                column,
+                                "`!: PY` (Python in scripts) is not supported",
+                            );
                         }
                         _ => {
                             return err(
                                 line,
                                 rest_column,
-                                format!("unknown directive `!: {rest}` (known: BOLT, ALLOW RESTART, ALLOW CONCURRENT, AUTO, HANDSHAKE_DELAY)"),
+                                format!(
+                                    "unknown directive `!: {rest}` (known: BOLT, ALLOW RESTART, ALLOW CONCURRENT, AUTO, HANDSHAKE_DELAY)"
+                                ),
                             );
                         }
                     }
@@ -336,7 +370,9 @@ impl Script {
                         return err(
                             line,
                             column,
-                            format!("`{trimmed}`: a line must start with `C:`, `S:`, `A:`, `?:`, `*:`, `+:`, `!:` or a block bracket"),
+                            format!(
+                                "`{trimmed}`: a line must start with `C:`, `S:`, `A:`, `?:`, `*:`, `+:`, `!:` or a block bracket"
+                            ),
                         );
                     }
                 },
@@ -348,7 +384,11 @@ impl Script {
             return err(frame.line, 1, "this block is never closed");
         }
         let Some(version) = version else {
-            return err(1, 1, "the script does not say its Bolt version (`!: BOLT 5.4`)");
+            return err(
+                1,
+                1,
+                "the script does not say its Bolt version (`!: BOLT 5.4`)",
+            );
         };
         let frame = stack.pop().expect("the top level");
         let mut instrs = Vec::new();
@@ -382,13 +422,20 @@ impl Script {
     }
 }
 
-fn fields_of(line: usize, column: usize, text: &str) -> Result<(String, Vec<(usize, Json)>), ParseError> {
+fn fields_of(
+    line: usize,
+    column: usize,
+    text: &str,
+) -> Result<(String, Vec<(usize, Json)>), ParseError> {
     let name_len = text.find(char::is_whitespace).unwrap_or(text.len());
     let name = &text[..name_len];
     let fields = parse_fields(&text[name_len..]).map_err(|e| ParseError {
         line,
         column: column + text[..name_len + e.offset].chars().count(),
-        message: format!("{} (message fields are white-space separated JSON)", e.message),
+        message: format!(
+            "{} (message fields are white-space separated JSON)",
+            e.message
+        ),
     })?;
     let fields = fields
         .into_iter()
@@ -409,12 +456,21 @@ fn client_line(
         return err(
             line,
             column,
-            format!("`{name}` is not a Bolt request ({})", CLIENT_MESSAGES.join(", ")),
+            format!(
+                "`{name}` is not a Bolt request ({})",
+                CLIENT_MESSAGES.join(", ")
+            ),
         );
     }
     let fields = fields
         .iter()
-        .map(|(col, json)| to_pat(json).map_err(|m| ParseError { line, column: *col, message: m }))
+        .map(|(col, json)| {
+            to_pat(json).map_err(|m| ParseError {
+                line,
+                column: *col,
+                message: m,
+            })
+        })
         .collect::<Result<_, _>>()?;
     Ok(ClientLine {
         line,
@@ -425,17 +481,30 @@ fn client_line(
     })
 }
 
-fn server_line(line: usize, column: usize, text: &str, full: &str) -> Result<ServerLine, ParseError> {
+fn server_line(
+    line: usize,
+    column: usize,
+    text: &str,
+    full: &str,
+) -> Result<ServerLine, ParseError> {
     let action = if let Some(command) = text.strip_prefix('<') {
         let Some((command, args)) = command.split_once('>') else {
-            return err(line, column, "a command is written `<NAME>` (EXIT, NOOP, RAW, SLEEP)");
+            return err(
+                line,
+                column,
+                "a command is written `<NAME>` (EXIT, NOOP, RAW, SLEEP)",
+            );
         };
         let args = args.trim();
         let args_column = column + text.len() - text[text.len() - args.len()..].len();
         let seconds = |what: &str| -> Result<Duration, ParseError> {
             match args.parse::<f64>() {
                 Ok(s) if s >= 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
-                _ => err(line, args_column, format!("{what} takes seconds, e.g. `<{what}> 0.5`")),
+                _ => err(
+                    line,
+                    args_column,
+                    format!("{what} takes seconds, e.g. `<{what}> 0.5`"),
+                ),
             }
         };
         match command {
@@ -452,11 +521,21 @@ fn server_line(line: usize, column: usize, text: &str, full: &str) -> Result<Ser
                 let digits: String = args.chars().filter(|c| !c.is_whitespace()).collect();
                 let bytes = (0..digits.len())
                     .step_by(2)
-                    .map(|i| digits.get(i..i + 2).and_then(|d| u8::from_str_radix(d, 16).ok()))
+                    .map(|i| {
+                        digits
+                            .get(i..i + 2)
+                            .and_then(|d| u8::from_str_radix(d, 16).ok())
+                    })
                     .collect::<Option<Vec<u8>>>();
                 match bytes {
                     Some(bytes) => ServerAction::Raw(bytes),
-                    None => return err(line, args_column, "<RAW> takes hex bytes, e.g. `<RAW> 00 00`"),
+                    None => {
+                        return err(
+                            line,
+                            args_column,
+                            "<RAW> takes hex bytes, e.g. `<RAW> 00 00`",
+                        );
+                    }
                 }
             }
             other => {
@@ -471,7 +550,13 @@ fn server_line(line: usize, column: usize, text: &str, full: &str) -> Result<Ser
         let (name, fields) = fields_of(line, column, text)?;
         let vals = fields
             .iter()
-            .map(|(col, json)| to_val(json).map_err(|m| ParseError { line, column: *col, message: m }))
+            .map(|(col, json)| {
+                to_val(json).map_err(|m| ParseError {
+                    line,
+                    column: *col,
+                    message: m,
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let one_map = |vals: Vec<Val>| -> Result<Val, ParseError> {
             match vals.as_slice() {
@@ -492,7 +577,9 @@ fn server_line(line: usize, column: usize, text: &str, full: &str) -> Result<Ser
                 return err(
                     line,
                     column,
-                    format!("`{other}` is not a server message (SUCCESS, RECORD, FAILURE, IGNORED) or a <COMMAND>"),
+                    format!(
+                        "`{other}` is not a server message (SUCCESS, RECORD, FAILURE, IGNORED) or a <COMMAND>"
+                    ),
                 );
             }
         }

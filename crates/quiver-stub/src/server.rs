@@ -104,14 +104,22 @@ impl StubServer {
     }
 
     /// Serves a parsed script on `address` (`"127.0.0.1:0"` for an ephemeral port).
-    pub fn serve(script: Script, address: impl ToSocketAddrs + std::fmt::Debug) -> Result<StubServer, StubError> {
-        let shown = format!("{address:?}");
+    pub fn serve(
+        script: Script,
+        address: impl ToSocketAddrs + std::fmt::Debug,
+    ) -> Result<StubServer, StubError> {
         let listener = TcpListener::bind(&address).map_err(|source| StubError::Listen {
-            address: shown.clone(),
+            address: format!("{address:?}"),
             source,
         })?;
+        StubServer::serve_listener(script, listener)
+    }
+
+    /// Serves a parsed script on a listener bound beforehand: for a script that must contain
+    /// its own address (a router listing itself in its routing table).
+    pub fn serve_listener(script: Script, listener: TcpListener) -> Result<StubServer, StubError> {
         let local = listener.local_addr().map_err(|source| StubError::Listen {
-            address: shown,
+            address: "the given listener".to_owned(),
             source,
         })?;
         let shared = Arc::new(Shared {
@@ -185,9 +193,7 @@ impl StubServer {
         let deadline = Instant::now() + self.finish_timeout;
         let mut slots = self.shared.slots();
         loop {
-            let busy = slots
-                .iter()
-                .any(|s| s.outcome.is_none() && !s.idle_at_end);
+            let busy = slots.iter().any(|s| s.outcome.is_none() && !s.idle_at_end);
             let now = Instant::now();
             if !busy || now >= deadline {
                 break;

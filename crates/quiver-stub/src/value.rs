@@ -104,7 +104,9 @@ fn sigil(json: &Json) -> Option<(&str, &Json)> {
     match json {
         Json::Object(entries) if entries.len() == 1 => {
             let (key, value) = &entries[0];
-            SIGILS.contains(&key.as_str()).then_some((key.as_str(), value))
+            SIGILS
+                .contains(&key.as_str())
+                .then_some((key.as_str(), value))
         }
         _ => None,
     }
@@ -296,9 +298,7 @@ fn parse_hex(s: &str) -> Res<Vec<u8>> {
     }
     (0..digits.len())
         .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&digits[i..i + 2], 16).map_err(|_| format!("`{s}` is not hex"))
-        })
+        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).map_err(|_| format!("`{s}` is not hex")))
         .collect()
 }
 
@@ -344,7 +344,10 @@ fn node(inner: &Json, item: &mut dyn FnMut(&Json) -> Res<Val>) -> Res<Val> {
         id: int_of(&fields[0], "a node id")?,
         labels,
         props: props_of(&fields[2], item)?,
-        element_id: fields.get(3).map(|e| string_of(e, "an element id")).transpose()?,
+        element_id: fields
+            .get(3)
+            .map(|e| string_of(e, "an element id"))
+            .transpose()?,
     })
 }
 
@@ -412,8 +415,16 @@ fn date_days(s: &str) -> Res<i64> {
     if neg {
         year = -year;
     }
-    let month = parts.get(1).map(|m| num(m, "month")).transpose()?.unwrap_or(1);
-    let day = parts.get(2).map(|d| num(d, "day")).transpose()?.unwrap_or(1);
+    let month = parts
+        .get(1)
+        .map(|m| num(m, "month"))
+        .transpose()?
+        .unwrap_or(1);
+    let day = parts
+        .get(2)
+        .map(|d| num(d, "day"))
+        .transpose()?
+        .unwrap_or(1);
     Ok(days_from_civil(year, month, day))
 }
 
@@ -429,7 +440,11 @@ fn time_nanos(s: &str) -> Res<i64> {
     }
     let h = num(parts[0], "hour")?;
     let m = num(parts[1], "minute")?;
-    let sec = parts.get(2).map(|x| num(x, "second")).transpose()?.unwrap_or(0);
+    let sec = parts
+        .get(2)
+        .map(|x| num(x, "second"))
+        .transpose()?
+        .unwrap_or(0);
     let nanos = if frac.is_empty() {
         0
     } else {
@@ -451,8 +466,16 @@ fn split_offset(s: &str) -> Res<(&str, Option<i64>)> {
             return Err(format!("`{off}` is not a UTC offset"));
         }
         let h = num(&digits[..2], "offset")?;
-        let m = digits.get(2..4).map(|x| num(x, "offset")).transpose()?.unwrap_or(0);
-        let sec = digits.get(4..6).map(|x| num(x, "offset")).transpose()?.unwrap_or(0);
+        let m = digits
+            .get(2..4)
+            .map(|x| num(x, "offset"))
+            .transpose()?
+            .unwrap_or(0);
+        let sec = digits
+            .get(4..6)
+            .map(|x| num(x, "offset"))
+            .transpose()?
+            .unwrap_or(0);
         return Ok((t, Some(sign * (h * 3600 + m * 60 + sec))));
     }
     Ok((s, None))
@@ -484,7 +507,10 @@ fn temporal(s: &str) -> Res<Val> {
             let local_seconds = days * 86_400 + nanos_of_day / NANOS;
             let nanos = nanos_of_day % NANOS;
             match (offset, zone) {
-                (None, None) => Ok(Val::Struct(b'd', vec![Val::Int(local_seconds), Val::Int(nanos)])),
+                (None, None) => Ok(Val::Struct(
+                    b'd',
+                    vec![Val::Int(local_seconds), Val::Int(nanos)],
+                )),
                 (Some(offset), zone) => Ok(Val::DateTime {
                     local_seconds,
                     nanos,
@@ -549,7 +575,12 @@ fn duration(s: &str) -> Res<Val> {
     }
     Ok(Val::Struct(
         b'E',
-        vec![Val::Int(months), Val::Int(days), Val::Int(seconds), Val::Int(nanos)],
+        vec![
+            Val::Int(months),
+            Val::Int(days),
+            Val::Int(seconds),
+            Val::Int(nanos),
+        ],
     ))
 }
 
@@ -563,7 +594,10 @@ fn point(s: &str) -> Res<Val> {
         .parse()
         .map_err(|_| bad())?;
     let open = rest.find('(').ok_or_else(bad)?;
-    let coords = rest[open + 1..].trim_end().strip_suffix(')').ok_or_else(bad)?;
+    let coords = rest[open + 1..]
+        .trim_end()
+        .strip_suffix(')')
+        .ok_or_else(bad)?;
     let coords: Vec<f64> = coords
         .split_whitespace()
         .map(|c| parse_float(c).map_err(|_| bad()))
@@ -627,7 +661,12 @@ impl Val {
             } => {
                 let mut fields = vec![
                     P::Integer(*id),
-                    P::List(labels.iter().map(|l| P::String(l.as_str().into())).collect()),
+                    P::List(
+                        labels
+                            .iter()
+                            .map(|l| P::String(l.as_str().into()))
+                            .collect(),
+                    ),
                     P::Map(pmap(props, flavor)),
                 ];
                 if flavor.element_ids {
@@ -652,9 +691,9 @@ impl Val {
                     P::Map(pmap(props, flavor)),
                 ];
                 if flavor.element_ids {
-                    let ids = element_ids.clone().unwrap_or_else(|| {
-                        [id.to_string(), start.to_string(), end.to_string()]
-                    });
+                    let ids = element_ids
+                        .clone()
+                        .unwrap_or_else(|| [id.to_string(), start.to_string(), end.to_string()]);
                     fields.extend(ids.into_iter().map(|s| P::String(s.into())));
                 }
                 P::Structure(Structure::new(0x52, fields))
@@ -805,7 +844,9 @@ impl fmt::Display for Shown<'_> {
             P::Null => f.write_str("null"),
             P::Boolean(b) => write!(f, "{b}"),
             P::Integer(i) => write!(f, "{i}"),
-            P::Float(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 => write!(f, "{x:.1}"),
+            P::Float(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 => {
+                write!(f, "{x:.1}")
+            }
             P::Float(x) => write!(f, "{x}"),
             P::Bytes(b) => {
                 f.write_str("{\"#\": \"")?;
@@ -878,7 +919,9 @@ mod tests {
         to_pat(&parse_fields(text).unwrap()[0].1).unwrap()
     }
     fn val(text: &str) -> P {
-        to_val(&parse_fields(text).unwrap()[0].1).unwrap().to_packstream(V5)
+        to_val(&parse_fields(text).unwrap()[0].1)
+            .unwrap()
+            .to_packstream(V5)
     }
 
     #[test]
@@ -886,13 +929,22 @@ mod tests {
         let p = pat(r#"{"n": {"Z": "*"}, "[db]": "*", "mode": "r"}"#);
         assert!(p.matches(&val(r#"{"n": 1000, "mode": "r"}"#), V5));
         assert!(p.matches(&val(r#"{"n": -1, "db": "x", "mode": "r"}"#), V5));
-        assert!(!p.matches(&val(r#"{"n": 1.0, "mode": "r"}"#), V5), "a float is no Z");
+        assert!(
+            !p.matches(&val(r#"{"n": 1.0, "mode": "r"}"#), V5),
+            "a float is no Z"
+        );
         assert!(!p.matches(&val(r#"{"mode": "r"}"#), V5), "n is required");
-        assert!(!p.matches(&val(r#"{"n": 1, "mode": "r", "x": 1}"#), V5), "unlisted key");
+        assert!(
+            !p.matches(&val(r#"{"n": 1, "mode": "r", "x": 1}"#), V5),
+            "unlisted key"
+        );
         assert!(pat(r#""*""#).matches(&val("[1, 2]"), V5));
         assert!(!pat(r#""\\*""#).matches(&val(r#""x""#), V5));
         assert!(pat(r#""\\*""#).matches(&val(r#""*""#), V5));
-        assert!(!pat("1").matches(&val("1.0"), V5), "integers and floats differ");
+        assert!(
+            !pat("1").matches(&val("1.0"), V5),
+            "integers and floats differ"
+        );
     }
 
     #[test]
@@ -919,7 +971,12 @@ mod tests {
             val(r#"{"T": "P1Y2DT3.5S"}"#),
             P::Structure(Structure::new(
                 b'E',
-                vec![P::Integer(12), P::Integer(2), P::Integer(3), P::Integer(500_000_000)]
+                vec![
+                    P::Integer(12),
+                    P::Integer(2),
+                    P::Integer(3),
+                    P::Integer(500_000_000)
+                ]
             ))
         );
         let node = val(r#"{"()": [1, ["L"], {"x": 1}]}"#);
@@ -930,7 +987,10 @@ mod tests {
 
     #[test]
     fn shown_as_script_json() {
-        assert_eq!(Shown(&val(r#"{"n": -1, "s": "a\"b"}"#)).to_string(), r#"{"n": -1, "s": "a\"b"}"#);
+        assert_eq!(
+            Shown(&val(r#"{"n": -1, "s": "a\"b"}"#)).to_string(),
+            r#"{"n": -1, "s": "a\"b"}"#
+        );
         assert_eq!(Shown(&val("2.0")).to_string(), "2.0");
     }
 }
