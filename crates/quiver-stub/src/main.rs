@@ -14,8 +14,11 @@ const USAGE: &str = "usage:
       after one connection; otherwise the stub finishes after --finish-after seconds (default 30).
   quiver-stub replay SCRIPT --server 127.0.0.1:PORT
       send the C: lines of one path through SCRIPT to a server
-  quiver-stub compat TESTKIT_DIR
-      parse and replay TestKit's stub scripts; print the report (Markdown)";
+  quiver-stub compat TESTKIT_DIR [--reference PYTHON [--mutations]]
+      parse and replay TestKit's stub scripts; print the report (Markdown). With --reference
+      (TestKit's .venv/bin/python), each completed replay is replayed against TestKit's own stub; with --mutations, wrong
+      replays (one request short; an unexpected ROLLBACK) go to both stubs and the verdicts are
+      compared.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,7 +48,19 @@ fn run(args: &[String]) -> Result<(), String> {
         None | Some("-h" | "--help") => Err(USAGE.to_owned()),
         Some("compat") => {
             let dir = args.get(1).ok_or(USAGE)?;
-            print!("{}", replay::compat_report(Path::new(dir)));
+            let reference = option(args, "--reference").map(|python| replay::Reference {
+                python: python.into(),
+                testkit_dir: dir.into(),
+            });
+            if args.iter().any(|a| a == "--mutations") {
+                let reference = reference.ok_or("--mutations needs --reference PYTHON")?;
+                print!("{}", replay::mutation_report(Path::new(dir), &reference));
+            } else {
+                print!(
+                    "{}",
+                    replay::compat_report_with(Path::new(dir), reference.as_ref())
+                );
+            }
             Ok(())
         }
         Some("replay") => {

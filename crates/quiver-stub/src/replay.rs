@@ -44,7 +44,7 @@ pub enum ReplayError {
 }
 
 /// The requests on one path through the script, as (line, tag, fields).
-fn client_path(script: &Script) -> Vec<(usize, u8, Vec<P>)> {
+fn client_path(script: &Script) -> Vec<Sent> {
     let program = &script.program;
     let flavor = Flavor {
         element_ids: program.version.major >= 5,
@@ -79,13 +79,37 @@ fn client_path(script: &Script) -> Vec<(usize, u8, Vec<P>)> {
 /// through the script, closes its side and reads until the server closes (at most `timeout`
 /// per read).
 pub fn replay(script: &Script, address: SocketAddr, timeout: Duration) -> Result<(), ReplayError> {
+    send_path(script.version(), &client_path(script), address, timeout)
+}
+
+/// One request of a replay: (script line, tag, fields).
+type Sent = (usize, u8, Vec<P>);
+
+fn send_path(
+    version: quiver_bolt::Version,
+    path: &[Sent],
+    address: SocketAddr,
+    timeout: Duration,
+) -> Result<(), ReplayError> {
     let io = |e: std::io::Error| ReplayError::Io {
         address,
         reason: e.to_string(),
     };
-    let mut stream = TcpStream::connect_timeout(&address, timeout).map_err(io)?;
+    // A server that is still starting (TestKit's, in the cross-check) refuses for a moment.
+    let deadline = std::time::Instant::now() + timeout;
+    let mut stream = loop {
+        match TcpStream::connect_timeout(&address, timeout) {
+            Ok(stream) => break stream,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::ConnectionRefused
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => return Err(io(e)),
+        }
+    };
     stream.set_read_timeout(Some(timeout)).map_err(io)?;
-    let version = script.version();
     let mut handshake = quiver_bolt::MAGIC.to_vec();
     // One proposal, the script's version, then three empty ones.
     handshake.extend_from_slice(&[0, 0, version.minor, version.major]);
@@ -101,13 +125,14 @@ pub fn replay(script: &Script, address: SocketAddr, timeout: Duration) -> Result
     }
     let mut out = BytesMut::new();
     let mut body = BytesMut::new();
-    for (line, tag, fields) in client_path(script) {
+    for (line, tag, fields) in path {
+        let line = *line;
         body.clear();
-        quiver_packstream::encode_value(&mut body, &P::Structure(Structure::new(tag, fields)))
-            .map_err(|e| ReplayError::Encode {
-                line,
-                reason: e.to_string(),
-            })?;
+        let message = P::Structure(Structure::new(*tag, fields.clone()));
+        quiver_packstream::encode_value(&mut body, &message).map_err(|e| ReplayError::Encode {
+            line,
+            reason: e.to_string(),
+        })?;
         quiver_bolt::chunk::write_chunked(&body, &mut out);
     }
     // The server may close early (`<EXIT>`): what it did not read is its business.
@@ -135,6 +160,9 @@ pub enum CompatResult {
     Completed,
     /// Parsed but the replay did not complete.
     Failed(String),
+    /// Completed here, but the same replay did not complete on TestKit's own stub server (only
+    /// with a [`Reference`]).
+    ReferenceDisagrees(String),
 }
 
 /// The placeholders substituted before parsing, as TestKit's tests do for a run of the
@@ -202,6 +230,92 @@ pub fn substitutions(path: &Path) -> Vec<(&'static str, String)> {
 
 /// Runs one TestKit script file: substitute, check the version, parse, replay.
 pub fn run_testkit_script(path: &Path) -> CompatResult {
+    run_testkit_script_with(path, None)
+}
+
+/// TestKit's own stub server, to replay the same paths against (a cross-check of the replays).
+#[derive(Debug, Clone)]
+pub struct Reference {
+    /// A Python with TestKit's requirements (TestKit's `.venv/bin/python`).
+    pub python: PathBuf,
+    /// The TestKit checkout (its `boltstub` package is run from there).
+    pub testkit_dir: PathBuf,
+}
+
+/// Replays `script` (its substituted `text`) against TestKit's stub server; `Ok` if that stub
+/// exits with status 0 (the script completed there too).
+fn run_on_reference(
+    reference: &Reference,
+    text: &str,
+    script: &Script,
+    path: &[Sent],
+) -> Result<(), String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let file = std::env::temp_dir().join(format!(
+        "quiver-stub-reference-{}-{}.script",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let child = std::process::Command::new(&reference.python)
+        .args([
+            "-m",
+            "boltstub",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-t",
+            "60",
+        ])
+        .arg(&file)
+        .current_dir(&reference.testkit_dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", reference.python.display()))?;
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let replayed = send_path(script.version(), path, address, Duration::from_secs(20));
+    if script.allows_restart() || script.allows_concurrent() {
+        // TestKit ends such a stub with SIGINT: it then checks that every script may end.
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+    }
+    let output = child.wait_with_output().map_err(|e| e.to_string());
+    let _ = std::fs::remove_file(&file);
+    let output = output?;
+    replayed.map_err(|e| e.to_string())?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        let said = String::from_utf8_lossy(&output.stdout).replace('\n', " ");
+        Err(format!(
+            "TestKit's stub exited with {}: {}",
+            output.status,
+            said.trim()
+        ))
+    }
+}
+
+/// The substituted text and the parsed script of an in-scope TestKit script that parses.
+fn load_testkit_script(path: &Path) -> Option<(String, Script)> {
+    let mut text = std::fs::read_to_string(path).ok()?;
+    for (from, to) in substitutions(path) {
+        text = text.replace(from, &to);
+    }
+    if find_placeholder(&text).is_some() {
+        return None;
+    }
+    let script = Script::parse(&text).ok()?;
+    let v = script.version();
+    (v.major >= 5 || (v.major, v.minor) == (4, 4)).then_some((text, script))
+}
+
+fn run_testkit_script_with(path: &Path, reference: Option<&Reference>) -> CompatResult {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => return CompatResult::ParseError(format!("unreadable: {e}")),
@@ -238,10 +352,19 @@ pub fn run_testkit_script(path: &Path) -> CompatResult {
     if let Err(e) = replay(&script, stub.address(), Duration::from_secs(10)) {
         return CompatResult::Failed(e.to_string());
     }
-    match stub.finish() {
+    let ours = match stub.finish() {
         Ok(_) => CompatResult::Completed,
         Err(StubError::Failed { failures, .. }) => CompatResult::Failed(failures.join("; ")),
         Err(e) => CompatResult::Failed(e.to_string()),
+    };
+    match (ours, reference) {
+        (CompatResult::Completed, Some(reference)) => {
+            match run_on_reference(reference, &text, &script, &client_path(&script)) {
+                Ok(()) => CompatResult::Completed,
+                Err(why) => CompatResult::ReferenceDisagrees(why),
+            }
+        }
+        (ours, _) => ours,
     }
 }
 
@@ -292,14 +415,20 @@ pub fn testkit_scripts(testkit_dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Runs every TestKit stub script and returns the report (Markdown).
+/// Runs every TestKit stub script and returns the report (Markdown). With a [`Reference`],
+/// each replay that completes here is also replayed against TestKit's own stub server.
 pub fn compat_report(testkit_dir: &Path) -> String {
+    compat_report_with(testkit_dir, None)
+}
+
+/// [`compat_report`], optionally cross-checked against TestKit's stub server.
+pub fn compat_report_with(testkit_dir: &Path, reference: Option<&Reference>) -> String {
     let scripts = testkit_scripts(testkit_dir);
     let mut results = Vec::new();
     let mut slowest = Vec::new();
     for path in &scripts {
         let started = std::time::Instant::now();
-        let result = run_testkit_script(path);
+        let result = run_testkit_script_with(path, reference);
         let shown = path
             .strip_prefix(testkit_dir)
             .unwrap_or(path)
@@ -316,9 +445,11 @@ pub fn compat_report(testkit_dir: &Path) -> String {
     let placeholder = count(&|r| matches!(r, CompatResult::Placeholder(_)));
     let parse_errors = count(&|r| matches!(r, CompatResult::ParseError(_)));
     let completed = count(&|r| matches!(r, CompatResult::Completed));
+    let disagreements = count(&|r| matches!(r, CompatResult::ReferenceDisagrees(_)));
     let failed = count(&|r| matches!(r, CompatResult::Failed(_)));
     let in_scope = total - out_of_scope - placeholder;
-    let parsed = completed + failed;
+    let parsed = completed + failed + disagreements;
+    let completed_here = completed + disagreements;
     let pct = |n: usize| {
         if in_scope == 0 {
             0.0
@@ -344,9 +475,16 @@ pub fn compat_report(testkit_dir: &Path) -> String {
     let _ = writeln!(report, "| parsed | {parsed} ({:.1}%) |", pct(parsed));
     let _ = writeln!(
         report,
-        "| replayed to completion | {completed} ({:.1}%) |",
-        pct(completed)
+        "| replayed to completion | {completed_here} ({:.1}%) |",
+        pct(completed_here)
     );
+    if reference.is_some() {
+        let _ = writeln!(
+            report,
+            "| … and the same replay completed on TestKit's own stub | {completed} ({:.1}%) |",
+            pct(completed)
+        );
+    }
     let _ = writeln!(report, "| parse errors | {parse_errors} |");
     let _ = writeln!(report, "| replay did not complete | {failed} |");
     let mut groups: BTreeMap<String, usize> = BTreeMap::new();
@@ -369,6 +507,14 @@ pub fn compat_report(testkit_dir: &Path) -> String {
     for (elapsed, path) in slowest.iter().take(5) {
         let _ = writeln!(report, "- `{path}`: {:.1} s", elapsed.as_secs_f64());
     }
+    if reference.is_some() {
+        let _ = writeln!(report, "\nCompleted here, not on TestKit's stub:");
+        for (path, result) in &results {
+            if let CompatResult::ReferenceDisagrees(message) = result {
+                let _ = writeln!(report, "- `{path}`: {message}");
+            }
+        }
+    }
     let _ = writeln!(report, "\nReplays that did not complete:");
     for (path, result) in &results {
         if let CompatResult::Failed(message) = result {
@@ -376,4 +522,108 @@ pub fn compat_report(testkit_dir: &Path) -> String {
         }
     }
     report
+}
+
+/// A deliberately wrong replay, for comparing verdicts with TestKit's stub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mutation {
+    /// The path without its last request (the client leaves one request early).
+    DropLast,
+    /// A ROLLBACK inserted after the first request (a request the script does not expect there,
+    /// unless an AUTO or wildcard line takes it).
+    ExtraRollback,
+}
+
+fn mutate(path: &[Sent], mutation: Mutation) -> Option<Vec<Sent>> {
+    let mut path = path.to_vec();
+    match mutation {
+        Mutation::DropLast => {
+            path.pop()?;
+        }
+        Mutation::ExtraRollback => {
+            if path.is_empty() {
+                return None;
+            }
+            let tag = quiver_bolt::server::request_tag("ROLLBACK")?;
+            path.insert(1, (0, tag, Vec::new()));
+        }
+    }
+    Some(path)
+}
+
+/// Replays mutated paths of every in-scope script that parses to this stub and to TestKit's,
+/// and counts how often the two stubs' verdicts (completed or not) agree (Markdown).
+pub fn mutation_report(testkit_dir: &Path, reference: &Reference) -> String {
+    let mut rows = Vec::new();
+    for path in testkit_scripts(testkit_dir) {
+        let Some((text, script)) = load_testkit_script(&path) else {
+            continue;
+        };
+        let shown = path
+            .strip_prefix(testkit_dir)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        for mutation in [Mutation::DropLast, Mutation::ExtraRollback] {
+            let Some(mutated) = mutate(&client_path(&script), mutation) else {
+                continue;
+            };
+            let ours = match StubServer::serve(script.clone(), "127.0.0.1:0") {
+                Ok(stub) => {
+                    let stub = stub.with_finish_timeout(Duration::from_secs(5));
+                    let sent = send_path(
+                        script.version(),
+                        &mutated,
+                        stub.address(),
+                        Duration::from_secs(10),
+                    );
+                    sent.is_ok() && stub.finish().is_ok()
+                }
+                Err(_) => continue,
+            };
+            let theirs = run_on_reference(reference, &text, &script, &mutated).is_ok();
+            rows.push((shown.clone(), mutation, ours, theirs));
+        }
+    }
+    let mut report = String::new();
+    let total = rows.len();
+    let agree = rows.iter().filter(|r| r.2 == r.3).count();
+    let _ = writeln!(
+        report,
+        "| mutated replays | both complete | both reject | only this stub completes | only TestKit's completes |"
+    );
+    let _ = writeln!(report, "|---|---|---|---|---|");
+    for mutation in [Mutation::DropLast, Mutation::ExtraRollback] {
+        let of: Vec<_> = rows.iter().filter(|r| r.1 == mutation).collect();
+        let n =
+            |ours: bool, theirs: bool| of.iter().filter(|r| r.2 == ours && r.3 == theirs).count();
+        let _ = writeln!(
+            report,
+            "| {mutation:?}: {} | {} | {} | {} | {} |",
+            of.len(),
+            n(true, true),
+            n(false, false),
+            n(true, false),
+            n(false, true)
+        );
+    }
+    let _ = writeln!(
+        report,
+        "\nVerdicts agree on {agree} of {total} mutated replays.\n\nDisagreements:"
+    );
+    for (path, mutation, ours, theirs) in &rows {
+        if ours != theirs {
+            let _ = writeln!(
+                report,
+                "- `{path}` {mutation:?}: this stub {}, TestKit's {}",
+                verdict(*ours),
+                verdict(*theirs)
+            );
+        }
+    }
+    report
+}
+
+fn verdict(completed: bool) -> &'static str {
+    if completed { "completed" } else { "rejected" }
 }
