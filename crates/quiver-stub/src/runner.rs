@@ -19,6 +19,9 @@ use crate::value::{Flavor, Shown};
 pub(crate) enum Output {
     Bytes(Bytes),
     Sleep(Duration),
+    /// Wait this long; anything the client sends meanwhile fails the script
+    /// ([`Runner::client_spoke_early`] with the line and its text).
+    AssertSilence(Duration, usize, String),
 }
 
 /// How one connection's run ended.
@@ -43,6 +46,9 @@ pub(crate) struct Runner {
     outcome: Option<Outcome>,
     /// Whether the connection is to be closed (the script ended or `<EXIT>`).
     close: bool,
+    /// An `<ASSERT ORDER>` whose wait has not been done yet (line, text): a message arriving
+    /// now arrived during it.
+    silence: Option<(usize, String)>,
 }
 
 impl Runner {
@@ -58,6 +64,7 @@ impl Runner {
             outputs: Vec::new(),
             outcome: None,
             close: false,
+            silence: None,
         }
     }
 
@@ -71,7 +78,16 @@ impl Runner {
 
     pub(crate) fn take_outputs(&mut self) -> Vec<Output> {
         self.drain();
+        self.silence = None;
         std::mem::take(&mut self.outputs)
+    }
+
+    /// The client sent something during an `<ASSERT ORDER>` wait (`line`, `text`).
+    pub(crate) fn client_spoke_early(&mut self, line: usize, text: &str) {
+        self.finish(Outcome::Mismatch(format!(
+            "line {line}: `{text}` expected the client to send nothing meanwhile, but it sent more"
+        )));
+        self.close = true;
     }
 
     /// Whether the client may leave now with the script complete (its remaining lines may all
@@ -215,6 +231,14 @@ impl Runner {
             .name()
             .map(str::to_owned)
             .unwrap_or_else(|| format!("{:#04X}", raw.tag()));
+        if let Some((line, text)) = self.silence.take() {
+            let got = shown_message(&name, &fields);
+            self.finish(Outcome::Mismatch(format!(
+                "line {line}: `{text}` expected the client to send nothing meanwhile, got `{got}`"
+            )));
+            self.close = true;
+            return;
+        }
         let (found, _) = self.candidates();
         for pc in found {
             let Instr::Client(line) = &self.program.instrs[pc] else {
@@ -318,6 +342,15 @@ impl Runner {
                         ServerAction::Sleep(d) => {
                             self.drain();
                             self.outputs.push(Output::Sleep(*d));
+                        }
+                        ServerAction::AssertSilence(d) => {
+                            self.drain();
+                            self.outputs.push(Output::AssertSilence(
+                                *d,
+                                line.line,
+                                line.text.clone(),
+                            ));
+                            self.silence = Some((line.line, line.text.clone()));
                         }
                         ServerAction::Exit => {
                             self.drain();

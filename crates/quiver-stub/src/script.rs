@@ -77,6 +77,8 @@ pub(crate) enum ServerAction {
     Noop,
     Raw(Vec<u8>),
     Sleep(Duration),
+    /// `<ASSERT ORDER>`: the client must send nothing for this long.
+    AssertSilence(Duration),
 }
 
 /// The requests a `C:` line can name.
@@ -514,9 +516,10 @@ fn server_line(
             "EXIT" => ServerAction::Exit,
             "NOOP" => ServerAction::Noop,
             "SLEEP" => ServerAction::Sleep(seconds("SLEEP")?),
-            // TestKit waits and checks that nothing arrived; here it waits.
-            "ASSERT ORDER" if args.is_empty() => ServerAction::Sleep(Duration::from_secs(1)),
-            "ASSERT ORDER" => ServerAction::Sleep(seconds("ASSERT ORDER")?),
+            "ASSERT ORDER" if args.is_empty() => {
+                ServerAction::AssertSilence(Duration::from_secs(1))
+            }
+            "ASSERT ORDER" => ServerAction::AssertSilence(seconds("ASSERT ORDER")?),
             "RAW" => {
                 let digits: String = args.chars().filter(|c| !c.is_whitespace()).collect();
                 let bytes = (0..digits.len())

@@ -327,6 +327,12 @@ fn serve_connection(mut stream: TcpStream, index: usize, program: &Arc<Program>,
                     }
                 }
                 Output::Sleep(d) => std::thread::sleep(d),
+                Output::AssertSilence(d, line, text) => {
+                    if client_spoke_within(&stream, d) {
+                        runner.client_spoke_early(line, &text);
+                        break;
+                    }
+                }
             }
         }
         if let Some(e) = write_failed {
@@ -372,4 +378,15 @@ fn serve_connection(mut stream: TcpStream, index: usize, program: &Arc<Program>,
         slots[index].stream = None;
     }
     shared.changed.notify_all();
+}
+
+/// Whether the client sends anything within `wait` (`<ASSERT ORDER>`); what it sends stays
+/// unread.
+fn client_spoke_within(stream: &TcpStream, wait: Duration) -> bool {
+    if wait.is_zero() || stream.set_read_timeout(Some(wait)).is_err() {
+        return false;
+    }
+    let spoke = matches!(stream.peek(&mut [0u8; 1]), Ok(n) if n > 0);
+    let _ = stream.set_read_timeout(None);
+    spoke
 }

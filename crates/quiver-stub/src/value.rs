@@ -52,6 +52,8 @@ pub(crate) enum Val {
     },
     /// Any other structure, fields as given (dates, times, durations, points).
     Struct(u8, Vec<Val>),
+    /// Written with a versioned sigil (`{"Tv2": …}`): encoded as that JOLT version says.
+    Forced(Box<Val>, Flavor),
 }
 
 /// The types a JOLT wildcard such as `{"Z": "*"}` stands for.
@@ -99,23 +101,53 @@ const SIGILS: [&str; 13] = [
     "?", "Z", "R", "U", "#", "[]", "{}", "T", "@", "()", "->", "<-", "..",
 ];
 
-/// The sigil of a one-entry object whose key is one (`{"Z": "1"}`).
-fn sigil(json: &Json) -> Option<(&str, &Json)> {
+/// The sigil of a one-entry object whose key is one (`{"Z": "1"}`), and the JOLT version
+/// forced by a `v1` / `v2` suffix (`{"Tv2": "…"}`: a UTC date-time even on Bolt 4.4).
+fn sigil(json: &Json) -> Option<(&str, Option<Flavor>, &Json)> {
     match json {
         Json::Object(entries) if entries.len() == 1 => {
             let (key, value) = &entries[0];
+            let key = key.as_str();
+            if SIGILS.contains(&key) {
+                return Some((key, None, value));
+            }
+            let (base, forced) = if let Some(base) = key.strip_suffix("v1") {
+                (
+                    base,
+                    Flavor {
+                        element_ids: false,
+                        utc: false,
+                    },
+                )
+            } else {
+                (
+                    key.strip_suffix("v2")?,
+                    Flavor {
+                        element_ids: true,
+                        utc: true,
+                    },
+                )
+            };
             SIGILS
-                .contains(&key.as_str())
-                .then_some((key.as_str(), value))
+                .contains(&base)
+                .then_some((base, Some(forced), value))
         }
         _ => None,
     }
 }
 
+/// A value written with a versioned sigil keeps that version's encoding.
+fn forced(value: Val, flavor: Option<Flavor>) -> Val {
+    match flavor {
+        Some(flavor) => Val::Forced(Box::new(value), flavor),
+        None => value,
+    }
+}
+
 /// A server line's field.
 pub(crate) fn to_val(json: &Json) -> Res<Val> {
-    if let Some((sigil, inner)) = sigil(json) {
-        return typed(sigil, inner, &mut |j| to_val(j));
+    if let Some((sigil, flavor, inner)) = sigil(json) {
+        return Ok(forced(typed(sigil, inner, &mut |j| to_val(j))?, flavor));
     }
     Ok(match json {
         Json::Null => Val::Null,
@@ -135,7 +167,7 @@ pub(crate) fn to_val(json: &Json) -> Res<Val> {
 
 /// A client line's field.
 pub(crate) fn to_pat(json: &Json) -> Res<Pat> {
-    if let Some((sigil, inner)) = sigil(json) {
+    if let Some((sigil, flavor, inner)) = sigil(json) {
         if inner == &Json::Str("*".into()) {
             return Ok(Pat::AnyOf(match sigil {
                 "?" => Kind::Bool,
@@ -162,7 +194,10 @@ pub(crate) fn to_pat(json: &Json) -> Res<Pat> {
                 Json::Object(_) => map_pat(inner),
                 _ => Err("`{}` takes an object".into()),
             },
-            _ => Ok(Pat::Exact(typed(sigil, inner, &mut |j| to_val(j))?)),
+            _ => Ok(Pat::Exact(forced(
+                typed(sigil, inner, &mut |j| to_val(j))?,
+                flavor,
+            ))),
         };
     }
     match json {
@@ -698,6 +733,7 @@ impl Val {
                 }
                 P::Structure(Structure::new(0x52, fields))
             }
+            Val::Forced(value, forced) => value.to_packstream(*forced),
             Val::Struct(tag, fields) => P::Structure(Structure::new(
                 *tag,
                 fields.iter().map(|v| v.to_packstream(flavor)).collect(),
@@ -983,6 +1019,29 @@ mod tests {
         let P::Structure(node) = node else { panic!() };
         assert_eq!(node.fields.len(), 4, "element id added on 5.x");
         assert!(to_val(&parse_fields(r#"{"..": []}"#).unwrap()[0].1).is_err());
+        // A versioned sigil keeps its version's encoding on any connection.
+        let legacy = Flavor {
+            element_ids: false,
+            utc: false,
+        };
+        let utc =
+            to_val(&parse_fields(r#"{"Tv2": "1970-01-01T01:00:00+01:00"}"#).unwrap()[0].1).unwrap();
+        assert_eq!(
+            utc.to_packstream(legacy),
+            P::Structure(Structure::new(
+                0x49,
+                vec![P::Integer(0), P::Integer(0), P::Integer(3600)]
+            ))
+        );
+        let local =
+            to_val(&parse_fields(r#"{"T": "1970-01-01T01:00:00+01:00"}"#).unwrap()[0].1).unwrap();
+        assert_eq!(
+            local.to_packstream(legacy),
+            P::Structure(Structure::new(
+                0x46,
+                vec![P::Integer(3600), P::Integer(0), P::Integer(3600)]
+            ))
+        );
     }
 
     #[test]

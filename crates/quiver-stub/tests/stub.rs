@@ -272,3 +272,30 @@ S: FAILURE {{"code": "Neo.ClientError.Statement.ArithmeticError", "message": "/ 
     drop(driver);
     stub.finish().unwrap();
 }
+
+#[test]
+fn assert_order_fails_a_client_that_does_not_wait_for_the_answer() {
+    let run = "!: BOLT 5.0\nC: HELLO \"*\"\nS: SUCCESS {}\nC: BEGIN {}\nS: <ASSERT ORDER> 0.2\n   SUCCESS {}\nC: COMMIT\nS: SUCCESS {}\n";
+    // The replaying client pipelines BEGIN and COMMIT: the COMMIT comes during the wait.
+    let err = replayed(run, run).unwrap_err().to_string();
+    assert!(
+        err.contains("line 5: `S: <ASSERT ORDER> 0.2` expected the client to send nothing meanwhile, got `COMMIT`"),
+        "{err}"
+    );
+    // Nothing after the wait: the client may leave.
+    let run = "!: BOLT 5.0\nC: HELLO \"*\"\nS: SUCCESS {}\n   <ASSERT ORDER> 0.1\n";
+    replayed(run, run).unwrap();
+}
+
+#[test]
+fn versioned_sigils_keep_their_encoding() {
+    // `Tv2` is a UTC date-time even on Bolt 4.4 (the `utc` patch); `T` follows the connection.
+    let run = "!: BOLT 4.4\nC: HELLO \"*\"\nS: SUCCESS {}\nC: RUN \"x\" {\"dt\": {\"Tv2\": \"1970-01-01T01:00:00+01:00\"}} {}\nS: SUCCESS {}\n";
+    replayed(run, run).unwrap();
+    let legacy = run.replace("Tv2", "T");
+    let err = replayed(run, &legacy).unwrap_err().to_string();
+    assert!(
+        err.contains("got `RUN \"x\" {\"dt\": Structure(0x46, 3600, 0, 3600)} {}`"),
+        "{err}"
+    );
+}
