@@ -67,8 +67,8 @@
 //!
 //! **Commands** in `S:` lines: `<EXIT>` closes the connection (the script counts as
 //! completed); `<NOOP>` sends a keep-alive (an empty chunk); `<RAW> 00 00 …` sends bytes;
-//! `<SLEEP> 0.5` waits; `<ASSERT ORDER> 0.5` waits (TestKit also checks that nothing arrived
-//! meanwhile; this stub does not).
+//! `<SLEEP> 0.5` waits; `<ASSERT ORDER> 0.5` waits and fails the script if the client sends
+//! anything meanwhile (a client must wait for the answers before it goes on).
 //!
 //! **Blocks**, each bracket on its own line: `{? … ?}` optional; `{* … *}` zero or more
 //! times; `{+ … +}` one or more times; `{{ … ---- … ---- … }}` alternatives (the first whose
@@ -80,7 +80,9 @@
 //! `{"#": "CA FE"}` bytes, `{"[]": […]}`, `{"{}": {…}}`, `{"T": "2024-05-01T12:00:00+02:00"}`
 //! (dates, times, date-times with offset and `[Zone/Name]`, local ones, `P1Y2DT3.5S`
 //! durations), `{"@": "SRID=4326;POINT(12.5 55.7)"}`, `{"()": [id, labels, props]}` nodes,
-//! `{"->": [id, start, type, end, props]}` relationships. In `C:` lines: `"*"` matches
+//! `{"->": [id, start, type, end, props]}` relationships. A sigil with a version suffix
+//! (`{"Tv2": …}`) is encoded as that JOLT version says whatever the connection's version (v2: UTC
+//! date-times and element ids, as Bolt 5; v1: as Bolt 4.4). In `C:` lines: `"*"` matches
 //! anything, `{"Z": "*"}` any integer (and so on for each sigil), a key written `"[key]"` may be
 //! absent, a key written `"key{}"` holds a list compared without regard to order, `"\\*"` is a
 //! literal star. A map matches when every key it lists matches and no other key is present.
