@@ -23,7 +23,7 @@
 //! #   ?: GOODBYE
 //! # "#;
 //! # use quiver_blocking::{AuthToken, Driver};
-//! let stub = quiver_stub::StubServer::start(script)?;
+//! let stub = quiver_stub::StubServer::start(script)?; // the script below, on a loopback port
 //! let driver = Driver::new(&stub.bolt_uri(), AuthToken::basic("neo4j", "pass"))?;
 //! assert_eq!(driver.session().run("RETURN 1 AS n")?.single()?.get::<i64>("n")?, 1);
 //! # drop(driver);

@@ -532,6 +532,34 @@ enum Mutation {
     /// A ROLLBACK inserted after the first request (a request the script does not expect there,
     /// unless an AUTO or wildcard line takes it).
     ExtraRollback,
+    /// The first string field of the first request after HELLO that has one (a RUN's query, a
+    /// map's string value) changed: rejected where the line is exact, accepted under a wildcard.
+    AlterString,
+    /// The first integer in a map field (PULL's `n` …) changed, after HELLO.
+    AlterInteger,
+}
+
+const MUTATIONS: [Mutation; 4] = [
+    Mutation::DropLast,
+    Mutation::ExtraRollback,
+    Mutation::AlterString,
+    Mutation::AlterInteger,
+];
+
+/// Changes the first string (`string: true`) or integer found in `value`, maps included.
+fn alter(value: &mut P, string: bool) -> bool {
+    match value {
+        P::String(s) if string => {
+            *s = format!("{}-altered", s.as_str()).into();
+            true
+        }
+        P::Integer(i) if !string => {
+            *i = i.wrapping_add(7);
+            true
+        }
+        P::Map(map) => map.values_mut().any(|v| alter(v, string)),
+        _ => false,
+    }
 }
 
 fn mutate(path: &[Sent], mutation: Mutation) -> Option<Vec<Sent>> {
@@ -546,6 +574,19 @@ fn mutate(path: &[Sent], mutation: Mutation) -> Option<Vec<Sent>> {
             }
             let tag = quiver_bolt::server::request_tag("ROLLBACK")?;
             path.insert(1, (0, tag, Vec::new()));
+        }
+        Mutation::AlterString | Mutation::AlterInteger => {
+            let string = mutation == Mutation::AlterString;
+            let altered = path.iter_mut().skip(1).any(|(_, _, fields)| {
+                fields.iter_mut().any(|f| match f {
+                    // Integers only inside maps: a top-level integer is rare and structural.
+                    P::Integer(_) => false,
+                    f => alter(f, string),
+                })
+            });
+            if !altered {
+                return None;
+            }
         }
     }
     Some(path)
@@ -564,7 +605,7 @@ pub fn mutation_report(testkit_dir: &Path, reference: &Reference) -> String {
             .unwrap_or(&path)
             .display()
             .to_string();
-        for mutation in [Mutation::DropLast, Mutation::ExtraRollback] {
+        for mutation in MUTATIONS {
             let Some(mutated) = mutate(&client_path(&script), mutation) else {
                 continue;
             };
@@ -593,7 +634,7 @@ pub fn mutation_report(testkit_dir: &Path, reference: &Reference) -> String {
         "| mutated replays | both complete | both reject | only this stub completes | only TestKit's completes |"
     );
     let _ = writeln!(report, "|---|---|---|---|---|");
-    for mutation in [Mutation::DropLast, Mutation::ExtraRollback] {
+    for mutation in MUTATIONS {
         let of: Vec<_> = rows.iter().filter(|r| r.1 == mutation).collect();
         let n =
             |ours: bool, theirs: bool| of.iter().filter(|r| r.2 == ours && r.3 == theirs).count();
