@@ -328,7 +328,7 @@ fn parse_float(s: &str) -> Res<f64> {
 
 fn parse_hex(s: &str) -> Res<Vec<u8>> {
     let digits: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.is_ascii() || digits.len() % 2 != 0 {
         return Err(format!("`{s}`: hex bytes come in pairs of digits"));
     }
     (0..digits.len())
@@ -447,6 +447,9 @@ fn date_days(s: &str) -> Res<i64> {
         return Err(format!("`{s}` is not a date (YYYY-MM-DD)"));
     }
     let mut year = num(parts[0], "year")?;
+    if year > 999_999_999 {
+        return Err(format!("`{s}`: the year is out of range"));
+    }
     if neg {
         year = -year;
     }
@@ -480,6 +483,9 @@ fn time_nanos(s: &str) -> Res<i64> {
         .map(|x| num(x, "second"))
         .transpose()?
         .unwrap_or(0);
+    if !(0..=24).contains(&h) || !(0..60).contains(&m) || !(0..=60).contains(&sec) {
+        return Err(format!("`{s}` is not a time of day"));
+    }
     let nanos = if frac.is_empty() {
         0
     } else {
@@ -497,7 +503,7 @@ fn split_offset(s: &str) -> Res<(&str, Option<i64>)> {
         let (t, off) = s.split_at(at);
         let sign = if off.starts_with('-') { -1 } else { 1 };
         let digits: String = off[1..].chars().filter(|c| *c != ':').collect();
-        if digits.len() != 4 && digits.len() != 6 && digits.len() != 2 {
+        if !digits.is_ascii() || (digits.len() != 4 && digits.len() != 6 && digits.len() != 2) {
             return Err(format!("`{off}` is not a UTC offset"));
         }
         let h = num(&digits[..2], "offset")?;
@@ -572,10 +578,10 @@ fn duration(s: &str) -> Res<Val> {
                 let n: i64 = number.parse().map_err(|_| bad())?;
                 number.clear();
                 match c {
-                    'Y' => months += 12 * n,
-                    'M' => months += n,
-                    'W' => days += 7 * n,
-                    _ => days += n,
+                    'Y' => months = months.saturating_add(n.saturating_mul(12)),
+                    'M' => months = months.saturating_add(n),
+                    'W' => days = days.saturating_add(n.saturating_mul(7)),
+                    _ => days = days.saturating_add(n),
                 }
             }
             _ => number.push(c),
@@ -586,12 +592,13 @@ fn duration(s: &str) -> Res<Val> {
             'H' | 'M' => {
                 let n: i64 = number.parse().map_err(|_| bad())?;
                 number.clear();
-                seconds += if c == 'H' { 3600 * n } else { 60 * n };
+                seconds =
+                    seconds.saturating_add(n.saturating_mul(if c == 'H' { 3600 } else { 60 }));
             }
             'S' => {
                 let (whole, frac) = number.split_once('.').unwrap_or((&number, ""));
                 let negative = whole.starts_with('-');
-                seconds += whole.parse::<i64>().map_err(|_| bad())?;
+                seconds = seconds.saturating_add(whole.parse::<i64>().map_err(|_| bad())?);
                 if !frac.is_empty() {
                     if frac.len() > 9 {
                         return Err(bad());
@@ -1042,6 +1049,20 @@ mod tests {
                 vec![P::Integer(3600), P::Integer(0), P::Integer(3600)]
             ))
         );
+    }
+
+    #[test]
+    fn hostile_values_are_errors_not_panics() {
+        for bad in [
+            r##"{"#": "é0"}"##,
+            r#"{"T": "12:00+é1:00"}"#,
+            r#"{"T": "99999999999999-01-01"}"#,
+            r#"{"T": "99999999999:00"}"#,
+        ] {
+            assert!(to_val(&parse_fields(bad).unwrap()[0].1).is_err(), "{bad}");
+        }
+        // Saturates instead of overflowing.
+        assert!(to_val(&parse_fields(r#"{"T": "P9223372036854775807Y"}"#).unwrap()[0].1).is_ok());
     }
 
     #[test]
