@@ -15,9 +15,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use quiver_packstream::{Structure, Value as P};
+use quiver_bolt::chunk::Dechunker;
+use quiver_packstream::{Decoder, Structure, Value as P};
 
-use crate::script::{Instr, Script};
+use crate::script::{Instr, Script, ServerAction};
 use crate::server::{StubError, StubServer};
 use crate::value::Flavor;
 
@@ -59,11 +60,26 @@ fn client_path(script: &Script) -> Vec<Sent> {
             Instr::Client(line) => {
                 if let Some(tag) = quiver_bolt::server::request_tag(&line.name) {
                     let fields = line.fields.iter().map(|p| p.example(flavor)).collect();
-                    path.push((line.line, tag, fields));
+                    let answers = usize::from(line.auto && line.name != "GOODBYE");
+                    path.push(Sent {
+                        line: line.line,
+                        tag,
+                        fields,
+                        answers,
+                    });
                 }
                 pc += 1;
             }
-            Instr::Server(_) => pc += 1,
+            Instr::Server(line) => {
+                let summary = matches!(
+                    line.action,
+                    ServerAction::Success(_) | ServerAction::Failure(_) | ServerAction::Ignored
+                );
+                if let (true, Some(last)) = (summary, path.last_mut()) {
+                    last.answers += 1;
+                }
+                pc += 1;
+            }
             Instr::Jump(to) => pc = *to,
             Instr::Split(first, second) => {
                 visits[pc] += 1;
@@ -78,15 +94,59 @@ fn client_path(script: &Script) -> Vec<Sent> {
 /// Connects to `address`, negotiates the script's version, sends the `C:` lines of one path
 /// through the script, closes its side and reads until the server closes (at most `timeout`
 /// per read).
+///
+/// The requests are pipelined (written at once), except for scripts with an `<ASSERT ORDER>`:
+/// there the client waits for the answers the script gives each request before the next.
 pub fn replay(script: &Script, address: SocketAddr, timeout: Duration) -> Result<(), ReplayError> {
-    send_path(script.version(), &client_path(script), address, timeout)
+    send_path(script, &client_path(script), address, timeout)
 }
 
-/// One request of a replay: (script line, tag, fields).
-type Sent = (usize, u8, Vec<P>);
+/// Whether the script demands that the client wait for answers (`<ASSERT ORDER>`).
+fn lockstep(script: &Script) -> bool {
+    script.program.instrs.iter().any(|i| {
+        matches!(i, Instr::Server(line) if matches!(line.action, ServerAction::AssertSilence(..)))
+    })
+}
+
+/// Reads until `count` summaries (SUCCESS, FAILURE, IGNORED) arrived; false if the server
+/// closed or sent something that is not Bolt messages first.
+fn await_summaries(stream: &mut TcpStream, input: &mut Dechunker, count: usize) -> bool {
+    let mut seen = 0;
+    let mut buf = [0u8; 16 * 1024];
+    while seen < count {
+        match input.next_message() {
+            Ok(Some(message)) => {
+                let tag = Decoder::new(message)
+                    .read_struct_header()
+                    .map(|(tag, _)| tag);
+                // SUCCESS, IGNORED, FAILURE.
+                if matches!(tag, Ok(0x70 | 0x7E | 0x7F)) {
+                    seen += 1;
+                }
+            }
+            Ok(None) => match stream.read(&mut buf) {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => input.extend(&buf[..n]),
+            },
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
+/// One request of a replay.
+#[derive(Debug, Clone)]
+struct Sent {
+    /// The script line it comes from (0: made up by a mutation).
+    line: usize,
+    tag: u8,
+    fields: Vec<P>,
+    /// How many summaries (SUCCESS, FAILURE, IGNORED) the script answers it with.
+    answers: usize,
+}
 
 fn send_path(
-    version: quiver_bolt::Version,
+    script: &Script,
     path: &[Sent],
     address: SocketAddr,
     timeout: Duration,
@@ -110,6 +170,7 @@ fn send_path(
         }
     };
     stream.set_read_timeout(Some(timeout)).map_err(io)?;
+    let version = script.version();
     let mut handshake = quiver_bolt::MAGIC.to_vec();
     // One proposal, the script's version, then three empty ones.
     handshake.extend_from_slice(&[0, 0, version.minor, version.major]);
@@ -125,15 +186,21 @@ fn send_path(
     }
     let mut out = BytesMut::new();
     let mut body = BytesMut::new();
-    for (line, tag, fields) in path {
-        let line = *line;
+    let mut input = Dechunker::new(64 * 1024 * 1024);
+    let mut waiting = lockstep(script);
+    for sent in path {
         body.clear();
-        let message = P::Structure(Structure::new(*tag, fields.clone()));
+        let message = P::Structure(Structure::new(sent.tag, sent.fields.clone()));
         quiver_packstream::encode_value(&mut body, &message).map_err(|e| ReplayError::Encode {
-            line,
+            line: sent.line,
             reason: e.to_string(),
         })?;
         quiver_bolt::chunk::write_chunked(&body, &mut out);
+        if waiting {
+            // The server may close early (`<EXIT>`, a mismatch): then the rest goes at once.
+            let _ = stream.write_all(&out.split());
+            waiting = await_summaries(&mut stream, &mut input, sent.answers);
+        }
     }
     // The server may close early (`<EXIT>`): what it did not read is its business.
     let _ = stream.write_all(&out);
@@ -278,7 +345,7 @@ fn run_on_reference(
         .spawn()
         .map_err(|e| format!("{}: {e}", reference.python.display()))?;
     let address = SocketAddr::from(([127, 0, 0, 1], port));
-    let replayed = send_path(script.version(), path, address, Duration::from_secs(20));
+    let replayed = send_path(script, path, address, Duration::from_secs(20));
     if script.allows_restart() || script.allows_concurrent() {
         // TestKit ends such a stub with SIGINT: it then checks that every script may end.
         let _ = std::process::Command::new("kill")
@@ -573,12 +640,20 @@ fn mutate(path: &[Sent], mutation: Mutation) -> Option<Vec<Sent>> {
                 return None;
             }
             let tag = quiver_bolt::server::request_tag("ROLLBACK")?;
-            path.insert(1, (0, tag, Vec::new()));
+            path.insert(
+                1,
+                Sent {
+                    line: 0,
+                    tag,
+                    fields: Vec::new(),
+                    answers: 0,
+                },
+            );
         }
         Mutation::AlterString | Mutation::AlterInteger => {
             let string = mutation == Mutation::AlterString;
-            let altered = path.iter_mut().skip(1).any(|(_, _, fields)| {
-                fields.iter_mut().any(|f| match f {
+            let altered = path.iter_mut().skip(1).any(|sent| {
+                sent.fields.iter_mut().any(|f| match f {
                     // Integers only inside maps: a top-level integer is rare and structural.
                     P::Integer(_) => false,
                     f => alter(f, string),
@@ -612,12 +687,8 @@ pub fn mutation_report(testkit_dir: &Path, reference: &Reference) -> String {
             let ours = match StubServer::serve(script.clone(), "127.0.0.1:0") {
                 Ok(stub) => {
                     let stub = stub.with_finish_timeout(Duration::from_secs(5));
-                    let sent = send_path(
-                        script.version(),
-                        &mutated,
-                        stub.address(),
-                        Duration::from_secs(10),
-                    );
+                    let sent =
+                        send_path(&script, &mutated, stub.address(), Duration::from_secs(10));
                     sent.is_ok() && stub.finish().is_ok()
                 }
                 Err(_) => continue,
