@@ -262,6 +262,18 @@ impl RawMessage {
     }
 }
 
+/// The tag byte of the Bolt request called `name` (`"RUN"` → `0x10`), for any version: the
+/// inverse of [`RawMessage::name`]. For tools that write requests the typed API cannot express
+/// (a stub's replaying client, fuzz seeds).
+///
+/// ```
+/// assert_eq!(quiver_bolt::server::request_tag("RUN"), Some(0x10));
+/// assert_eq!(quiver_bolt::server::request_tag("SUCCESS"), None); // a response, not a request
+/// ```
+pub fn request_tag(name: &str) -> Option<u8> {
+    (0..=u8::MAX).find(|tag| message::request_name(*tag) == Some(name))
+}
+
 impl std::fmt::Debug for RawMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut s = f.debug_tuple(self.name().unwrap_or("?"));
