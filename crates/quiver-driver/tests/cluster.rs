@@ -867,7 +867,7 @@ fn a_member_hanging_up_after_a_security_failure_stays_in_the_routing_table() {
             );
             let result = session.run("MATCH (n) RETURN n").await;
             match result {
-                Ok(mut result) => result.consume().await.map(drop),
+                Ok(result) => result.consume().await.map(drop),
                 Err(e) => Err(e),
             }
         })
