@@ -10,23 +10,23 @@
 //! # A test with a scripted server
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let script = r#"
-//! #   !: BOLT 5.4
-//! #   A: HELLO {"{}": "*"}
-//! #   A: LOGON {"{}": "*"}
-//! #   C: RUN "RETURN 1 AS n" {} {"[db]": "*", "[bookmarks]": "*", "[tx_metadata]": "*", "[mode]": "*"}
-//! #   S: SUCCESS {"fields": ["n"]}
-//! #   C: PULL {"n": {"Z": "*"}}
-//! #   S: RECORD [1]
-//! #      SUCCESS {"type": "r"}
-//! #   *: RESET
-//! #   ?: GOODBYE
-//! # "#;
+//! let script = r#"
+//!     !: BOLT 5.4
+//!     A: HELLO {"{}": "*"}
+//!     A: LOGON {"{}": "*"}
+//!     C: RUN "RETURN 1 AS n" {} {"[db]": "*", "[bookmarks]": "*", "[tx_metadata]": "*", "[mode]": "*"}
+//!     S: SUCCESS {"fields": ["n"]}
+//!     C: PULL {"n": {"Z": "*"}}
+//!     S: RECORD [1]
+//!        SUCCESS {"type": "r"}
+//!     *: RESET
+//!     ?: GOODBYE
+//! "#;
 //! # use quiver_blocking::{AuthToken, Driver};
-//! let stub = quiver_stub::StubServer::start(script)?; // the script below, on a loopback port
+//! let stub = quiver_stub::StubServer::start(script)?; // the script above, on a loopback port
 //! let driver = Driver::new(&stub.bolt_uri(), AuthToken::basic("neo4j", "pass"))?;
 //! assert_eq!(driver.session().run("RETURN 1 AS n")?.single()?.get::<i64>("n")?, 1);
-//! # drop(driver);
+//! drop(driver); // the connection ends, and with it the script
 //! stub.finish()?; // Err: which line expected what, and what arrived instead
 //! # Ok(())
 //! # }
