@@ -40,13 +40,16 @@ build_flags=(--release --debug-assertions)
 # AddressSanitizer keeps freed memory in a quarantine (256 MB by default), which counts against
 # -rss_limit_mb: long runs reached 487 MB of 512 that way. A smaller quarantine keeps the limit
 # about the code under test.
-# The process's RSS still creeps up over a long run with nothing of the target's alive: the
-# packstream_decode hour (2026-12-06) hit an RSS limit of 512 MB after 17 min with 27 MB of live heap
-# (24 MB of it libFuzzer's own tables), 65 MB quarantined, the rest ASan's allocator and shadow
-# memory (allocator_release_to_os_interval_ms did not help). So the RSS limit is 2 GB, and what
-# matters about the code under test, that no single allocation exceeds what an input can justify,
-# is checked by -malloc_limit_mb=512 (each allocation; libFuzzer's default ties it to the RSS limit).
-export ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}"
+# ASan also records the call stack of every allocation (30 frames by default) in a stack depot it
+# never frees. The decoders recurse once per nesting level, so each new shape of nesting the fuzzer
+# finds is a new set of stacks: packstream_decode's RSS climbed ~1 MB/s that way (871 MB after
+# 840 s) with 27 MB of live heap. Measured on the same corpus (2026-12-06, 180-270 s each): 30
+# frames 203 -> 407 MB in 180 s; 8 frames 180 -> 211 MB in 210 s; 0 frames 184 -> 214 MB in 270 s;
+# no ASan at all flat at 32 MB for 600 s. So 8 frames: a report still says where a block came
+# from, and the depot stays small. The RSS limit is 2 GB (for the residual growth of the corpus and
+# ASan's per-size free lists); that no single allocation exceeds what an input can justify is
+# checked by -malloc_limit_mb=512 (each allocation; libFuzzer's default ties it to the RSS limit).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64:malloc_context_size=8}"
 
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
