@@ -274,6 +274,24 @@ pub fn request_tag(name: &str) -> Option<u8> {
     (0..=u8::MAX).find(|tag| message::request_name(*tag) == Some(name))
 }
 
+/// The tag byte of the Bolt response called `name` (`"SUCCESS"`, `"RECORD"`, `"IGNORED"`,
+/// `"FAILURE"`), for any version: the counterpart of [`request_tag`], for tools that read
+/// responses the typed API does not (a stub's replaying client waiting for summaries).
+///
+/// ```
+/// assert_eq!(quiver_bolt::server::response_tag("SUCCESS"), Some(0x70));
+/// assert_eq!(quiver_bolt::server::response_tag("RUN"), None); // a request, not a response
+/// ```
+pub fn response_tag(name: &str) -> Option<u8> {
+    Some(match name {
+        "SUCCESS" => tag::SUCCESS,
+        "RECORD" => tag::RECORD,
+        "IGNORED" => tag::IGNORED,
+        "FAILURE" => tag::FAILURE,
+        _ => return None,
+    })
+}
+
 impl std::fmt::Debug for RawMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut s = f.debug_tuple(self.name().unwrap_or("?"));

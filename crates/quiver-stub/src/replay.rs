@@ -111,6 +111,10 @@ fn lockstep(script: &Script) -> bool {
 /// Reads until `count` summaries (SUCCESS, FAILURE, IGNORED) arrived; false if the server
 /// closed or sent something that is not Bolt messages first.
 fn await_summaries(stream: &mut TcpStream, input: &mut Dechunker, count: usize) -> bool {
+    let summaries: Vec<u8> = ["SUCCESS", "IGNORED", "FAILURE"]
+        .into_iter()
+        .filter_map(quiver_bolt::server::response_tag)
+        .collect();
     let mut seen = 0;
     let mut buf = [0u8; 16 * 1024];
     while seen < count {
@@ -119,8 +123,7 @@ fn await_summaries(stream: &mut TcpStream, input: &mut Dechunker, count: usize) 
                 let tag = Decoder::new(message)
                     .read_struct_header()
                     .map(|(tag, _)| tag);
-                // SUCCESS, IGNORED, FAILURE.
-                if matches!(tag, Ok(0x70 | 0x7E | 0x7F)) {
+                if tag.is_ok_and(|tag| summaries.contains(&tag)) {
                     seen += 1;
                 }
             }
